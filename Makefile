@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := build/demo
+DEMO_PROJECT := $(DEMO_DIR)/mlops-demo
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed  ## bake the default project, install it, run its pipeline end to end
+	rm -rf $(DEMO_DIR)
+	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	$(MAKE) -C $(DEMO_PROJECT) install run VENV=$(CURDIR)/$(VENV)
+	@echo "demo project: $(DEMO_PROJECT) (outputs under $(DEMO_PROJECT)/artifacts)"
+
+test: $(BIN)/.installed  ## lint the template, bake every option, run the baked projects' tests
+	$(BIN)/ruff check hooks tests local_extensions.py
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check hooks tests local_extensions.py
+	$(BIN)/ruff format --check hooks tests local_extensions.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

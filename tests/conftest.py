@@ -1,0 +1,72 @@
+"""Bake the template and run what it made.
+
+Baked projects are not installed one by one: their `src/` goes on PYTHONPATH
+and they run with this session's interpreter, which already holds the union of
+every optional dependency (pyproject.toml, `test` extra). One slow test does a
+real `pip install` of a baked project.
+"""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+CHOICES = {k: v for k, v in CONTEXT.items() if isinstance(v, list) and not k.startswith("_")}
+
+
+def option_matrix() -> list[dict[str, str]]:
+    """Few configurations in which every choice of every option appears once or more."""
+    size = max(len(values) for values in CHOICES.values())
+    cycles = {key: itertools.cycle(values) for key, values in CHOICES.items()}
+    return [{key: next(cycle) for key, cycle in cycles.items()} for _ in range(size)]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true", help="bake only the default configuration")
+
+
+def pytest_generate_tests(metafunc):
+    if "config" in metafunc.fixturenames:
+        configs = [{}] if metafunc.config.getoption("--fast") else option_matrix()
+        ids = ["-".join(c.values()) or "defaults" for c in configs]
+        metafunc.parametrize("config", configs, ids=ids)
+
+
+def bake_with(cookies, **context: str) -> Path:
+    """Bake with `context` over the defaults; fail the test if the bake fails."""
+    result = cookies.bake(template=str(TEMPLATE), extra_context=context)
+    assert result.exit_code == 0, f"bake failed: {result.exception}"
+    return Path(result.project_path)
+
+
+@pytest.fixture
+def bake(cookies):
+    return lambda **context: bake_with(cookies, **context)
+
+
+@pytest.fixture(scope="session")
+def default_project(cookies_session) -> Path:
+    return bake_with(cookies_session)
+
+
+def package_of(project: Path) -> str:
+    return json.loads((project / ".cookiecutter.json").read_text())["package_name"]
+
+
+def run_project(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `python -m <package> ARGS` inside a baked project, with its src/ on the path."""
+    return run_in(project, sys.executable, "-m", package_of(project), *args, check=check)
+
+
+def run_in(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    if check:
+        assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
+    return result

@@ -1,0 +1,84 @@
+"""What a bake writes: the file set, clean rendering, recorded answers, validation."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from conftest import run_in, run_project
+
+LEFTOVER_JINJA = re.compile(r"{{|{%|cookiecutter\.")
+
+
+def files_of(project: Path) -> set[str]:
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
+def test_default_bake_has_the_expected_files(default_project):
+    files = files_of(default_project)
+    expected = {
+        ".cookiecutter.json",
+        ".gitignore",
+        ".dockerignore",
+        "Dockerfile",
+        "LICENSE",
+        "Makefile",
+        "README.md",
+        "pyproject.toml",
+        "params.yaml",
+        "governance/policy.yaml",
+        "src/mlops_demo/__init__.py",
+        "src/mlops_demo/cli.py",
+        "src/mlops_demo/settings.py",
+        "src/mlops_demo/steps/ingest.py",
+        "src/mlops_demo/steps/validate_data.py",
+        "src/mlops_demo/steps/train.py",
+        "src/mlops_demo/steps/evaluate.py",
+        "src/mlops_demo/pipelines/local.py",
+        "src/mlops_demo/checks/__init__.py",
+        "tests/test_steps.py",
+        "tests/test_cli.py",
+    }
+    missing = expected - files
+    assert not missing, f"default bake lacks {sorted(missing)}"
+
+
+def test_no_template_syntax_survives_rendering(config, bake):
+    project = bake(**config)
+    for path in project.rglob("*"):
+        if path.is_file() and path.name != ".cookiecutter.json":
+            text = path.read_text(encoding="utf-8")
+            match = LEFTOVER_JINJA.search(text)
+            assert not match, f"{path.relative_to(project)} still holds {match.group()!r}"
+    assert not [p for p in project.rglob("*") if p.is_dir() and not any(p.iterdir())], "empty folder left"
+
+
+def test_bake_records_its_answers_for_replay(bake):
+    project = bake(project_name="Credit Risk", license="MIT")
+    answers = json.loads((project / ".cookiecutter.json").read_text())
+    assert answers["project_slug"] == "credit-risk" and answers["package_name"] == "credit_risk"
+    assert answers["license"] == "MIT" and "MIT License" in (project / "LICENSE").read_text()
+
+
+def test_proprietary_license_writes_no_license_file(bake):
+    project = bake(license="Proprietary")
+    assert not (project / "LICENSE").exists(), "a proprietary project got a LICENSE file"
+    assert "license =" not in (project / "pyproject.toml").read_text()
+
+
+def test_every_configuration_passes_its_own_validator_and_ruff(config, bake):
+    project = bake(**config)
+    assert "no findings" in run_project(project, "validate").stdout
+    ruff = str(Path(sys.executable).parent / "ruff")
+    run_in(project, ruff, "check", "src", "tests")
+    run_in(project, ruff, "format", "--check", "src", "tests")
+
+
+def test_user_text_is_quoted_into_pyproject(bake):
+    import tomllib
+
+    description = 'Says "hi" # not a comment: {x} $(whoami) é'
+    project = bake(description=description, author_name="O'Brien & Co")
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert meta["description"] == description, "description changed on the way into TOML"
+    assert meta["authors"][0]["name"] == "O'Brien & Co"

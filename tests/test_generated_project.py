@@ -1,0 +1,68 @@
+"""The baked project works: its own tests pass and its pipeline runs end to end."""
+
+import json
+import subprocess
+import sys
+import sysconfig
+from importlib import metadata
+
+import pytest
+import tomllib
+from conftest import run_in, run_project
+from packaging.requirements import Requirement
+
+
+def test_baked_project_tests_pass(config, bake):
+    project = bake(**config)
+    result = run_in(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
+    assert result.returncode == 0, f"baked tests failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+
+
+def test_run_writes_model_and_metrics(default_project):
+    result = run_project(default_project, "run")
+    assert "model:" in result.stdout and "metrics:" in result.stdout, result.stdout
+    metrics = json.loads((default_project / "artifacts/metrics/metrics.json").read_text())
+    assert metrics["roc_auc"] > 0.7, metrics
+    assert (default_project / "artifacts/model/model.joblib").stat().st_size > 0
+
+
+def test_step_error_is_one_line_and_exit_2(default_project):
+    result = run_project(default_project, "evaluate", "--model", "nowhere.joblib", check=False)
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_this_environment_holds_every_dependency_a_project_can_have(bake):
+    # A baked project's dependency missing from the template's `test` extra would
+    # only surface on a fresh machine; catch it here.
+    project = bake(orchestrators="tekton-and-kfp", experiment_tracking="mlflow", data_versioning="dvc")
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(r) for r in meta["dependencies"] + meta["optional-dependencies"]["dev"]]
+    missing = []
+    for requirement in wanted:
+        try:
+            version = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            missing.append(str(requirement))
+            continue
+        if not requirement.specifier.contains(version, prereleases=True):
+            missing.append(f"{requirement} (have {version})")
+    assert not missing, f"add to pyproject.toml [test]: {missing}"
+
+
+@pytest.mark.slow
+def test_baked_project_installs_with_pip_and_its_command_runs(default_project, tmp_path):
+    # given a virtualenv that sees this session's packages (pip and setuptools
+    # included) but not the project
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # when the project is installed the way its README says (its own pyproject)
+    pip = [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps"]
+    subprocess.run([*pip, "-e", str(default_project)], check=True, capture_output=True)
+    # then its console command runs the pipeline
+    command = venv / "bin" / "mlops-demo"
+    result = subprocess.run([str(command), "run"], cwd=default_project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "roc_auc=" in result.stdout

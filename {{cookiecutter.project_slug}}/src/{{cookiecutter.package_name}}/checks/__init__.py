@@ -1,0 +1,23 @@
+"""The repository validator: one rule set for the cookiecutter hook and for CI.
+
+Only the standard library and PyYAML are used here, so the post-generation
+hook can run it straight from a freshly baked tree. Findings read
+`file:line: RULE-ID: message`.
+"""
+
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.checks.findings import Finding
+from {{ cookiecutter.package_name }}.checks.loader import load_tree
+from {{ cookiecutter.package_name }}.checks.rules import RULES
+
+__all__ = ["Finding", "validate_tree"]
+
+
+def validate_tree(root: Path) -> list[Finding]:
+    """Every finding in the repository at `root`, sorted by file and line."""
+    tree = load_tree(Path(root))
+    findings = list(tree.findings)
+    for rule in RULES:
+        findings.extend(rule(tree))
+    return sorted(set(findings))

@@ -1,0 +1,1 @@
+"""Policy as code: the gates a model must pass before it is deployed."""

@@ -1,0 +1,1 @@
+"""Orchestrators over the same steps: local runner, Kubeflow Pipelines."""

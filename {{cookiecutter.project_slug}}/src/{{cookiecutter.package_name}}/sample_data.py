@@ -1,0 +1,54 @@
+"""The embedded sample: synthetic credit-default applications, made on demand.
+
+Deterministic for a seed, so every orchestrator sees the same rows, and nothing
+is downloaded. `sex` is the sensitive attribute the fairness gates look at; with
+the default `bias=0` it has no effect on income or default, and a positive
+`bias` makes a deliberately unfair variant for tests and workshops.
+"""
+
+import numpy as np
+import pandas as pd
+
+TARGET = "default"
+SENSITIVE = ("sex",)
+CATEGORIES = {
+    "employment": ("salaried", "self_employed", "unemployed", "retired"),
+    "sex": ("female", "male"),
+}
+
+
+def generate(rows: int = 2000, seed: int = 42, bias: float = 0.0) -> pd.DataFrame:
+    """Return `rows` synthetic loan applications with a binary `default` label."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(CATEGORIES["sex"], size=rows)
+    female = sex == "female"
+    age = rng.integers(18, 76, size=rows)
+    employment = rng.choice(CATEGORIES["employment"], size=rows, p=(0.6, 0.2, 0.1, 0.1))
+    income = np.round(rng.lognormal(mean=3.9, sigma=0.45, size=rows) - bias * 25 * female, 2)
+    income = np.clip(income, 5.0, None)
+    loan_amount = np.round(rng.gamma(shape=2.0, scale=6.0, size=rows), 2)
+    history = rng.integers(0, 481, size=rows)
+    late = rng.poisson(lam=0.8, size=rows)
+    logit = (
+        -1.2
+        + 0.8 * late
+        - 0.03 * (income - 50)
+        + 0.06 * loan_amount
+        - 0.004 * history
+        + 1.2 * (employment == "unemployed")
+        - 0.01 * (age - 40)
+        + bias * 1.5 * female
+    )
+    default = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype("int64")
+    return pd.DataFrame(
+        {
+            "age": age.astype("int64"),
+            "income": income,
+            "loan_amount": loan_amount,
+            "credit_history_months": history.astype("int64"),
+            "late_payments": late.astype("int64"),
+            "employment": employment,
+            "sex": sex,
+            TARGET: default,
+        }
+    )

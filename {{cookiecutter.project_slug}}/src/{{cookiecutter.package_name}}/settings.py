@@ -1,0 +1,72 @@
+"""params.yaml (and the environment) as one strict, frozen settings object."""
+
+import os
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from {{ cookiecutter.package_name }}.errors import ProjectError
+
+PARAMS_ENV = "{{ cookiecutter.package_name | upper }}_PARAMS"
+DEFAULT_PARAMS = Path("params.yaml")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSettings(_Strict):
+    source: str = "sample"
+    rows: int = Field(2000, ge=50)
+    seed: int = 42
+    target: str = "default"
+    sensitive_features: tuple[str, ...] = ("sex",)
+    test_size: float = Field(0.25, gt=0.0, lt=1.0)
+
+
+class ModelSettings(_Strict):
+    algorithm: Literal["logistic_regression", "random_forest"] = "logistic_regression"
+    C: float = Field(1.0, gt=0.0)
+    max_iter: int = Field(1000, ge=1)
+    n_estimators: int = Field(200, ge=1)
+    max_depth: int | None = Field(8, ge=1)
+    random_state: int = 42
+
+
+class PathSettings(_Strict):
+    raw_data: Path = Path("artifacts/data/raw.csv")
+    validation_report: Path = Path("artifacts/reports/data_validation.json")
+    model: Path = Path("artifacts/model/model.joblib")
+    metrics: Path = Path("artifacts/metrics/metrics.json")
+    predictions: Path = Path("artifacts/metrics/predictions.csv")
+
+
+class Settings(_Strict):
+    data: DataSettings = DataSettings()
+    model: ModelSettings = ModelSettings()
+    paths: PathSettings = PathSettings()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read params.yaml (or the file named by the params env var) into Settings."""
+    return load_yaml_model(Path(path or os.environ.get(PARAMS_ENV) or DEFAULT_PARAMS), Settings, "--params")
+
+
+def load_yaml_model(path: Path, model: type[ModelT], option: str) -> ModelT:
+    """Parse a YAML file into a strict pydantic model; problems become one ProjectError."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ProjectError(f"{path} not found: run from the project root or pass {option}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ProjectError(f"{path} is not readable YAML: {exc}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ProjectError(f"{path}: {problems}") from None

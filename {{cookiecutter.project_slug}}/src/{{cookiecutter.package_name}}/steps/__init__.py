@@ -1,0 +1,63 @@
+"""The ML steps and how they connect, in pipeline order.
+
+Each step is a plain function with explicit input and output paths (in its own
+module). `STEPS` names the paths each one reads and writes, and `run_step` is
+the single entry every orchestrator uses: the CLI, the local runner, the KFP
+components and, through the CLI, the Tekton tasks.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from {{ cookiecutter.package_name }}.governance.policy import Policy
+from {{ cookiecutter.package_name }}.settings import Settings
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the CLI command, and the job name in lineage
+    inputs: tuple[str, ...]  # fields of settings.paths the step reads
+    outputs: tuple[str, ...]  # fields of settings.paths the step writes
+    call: Callable[[Settings, Policy], dict]
+
+
+def _ingest(s: Settings, p: Policy) -> dict:
+    """Write the raw data set: the embedded sample, or a copy of data.source."""
+    from {{ cookiecutter.package_name }}.steps.ingest import ingest
+
+    return ingest(s.data, s.paths.raw_data)
+
+
+def _validate_data(s: Settings, p: Policy) -> dict:
+    """Check the raw data against the policy's schema; stop on bad data."""
+    from {{ cookiecutter.package_name }}.steps.validate_data import validate_data
+
+    return validate_data(s.paths.raw_data, s.paths.validation_report, p.data)
+
+
+def _train(s: Settings, p: Policy) -> dict:
+    """Fit the model on the training split and save it."""
+    from {{ cookiecutter.package_name }}.steps.train import train
+
+    return train(s.paths.raw_data, s.paths.model, s.data, s.model)
+
+
+def _evaluate(s: Settings, p: Policy) -> dict:
+    """Score the model on the test split; write metrics and predictions."""
+    from {{ cookiecutter.package_name }}.steps.evaluate import evaluate
+
+    return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
+
+
+STEPS = (
+    Step("ingest", (), ("raw_data",), _ingest),
+    Step("validate-data", ("raw_data",), ("validation_report",), _validate_data),
+    Step("train", ("raw_data",), ("model",), _train),
+    Step("evaluate", ("raw_data", "model"), ("metrics", "predictions"), _evaluate),
+)
+BY_NAME = {step.name: step for step in STEPS}
+
+
+def run_step(name: str, settings: Settings, policy: Policy) -> dict:
+    """Run one step by name with the paths in `settings`; return its summary."""
+    return BY_NAME[name].call(settings, policy)

@@ -1,0 +1,51 @@
+"""Evaluate: score the model on the held-out split; write metrics and predictions."""
+
+from pathlib import Path
+
+import joblib
+from sklearn import metrics as skm
+
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.files import atomic_path, write_json
+from {{ cookiecutter.package_name }}.settings import DataSettings
+from {{ cookiecutter.package_name }}.tables import read_csv, split
+
+
+def load_model(path: Path):
+    """Load a model written by train, with one clear error when it is not one."""
+    try:
+        model = joblib.load(path)
+    except FileNotFoundError:
+        raise ProjectError(f"{path} not found: run train first") from None
+    except Exception as exc:  # joblib raises many types for a damaged file
+        raise ProjectError(f"{path} is not a readable model: {type(exc).__name__}") from exc
+    if not hasattr(model, "predict_proba"):
+        raise ProjectError(f"{path} does not hold a classifier")
+    return model
+
+
+def evaluate(
+    raw: Path, model_path: Path, metrics_out: Path, predictions_out: Path, data: DataSettings
+) -> dict:
+    """Score the test split; write metrics JSON and per-row predictions CSV."""
+    frame = read_csv(raw)
+    model = load_model(model_path)
+    _, test_rows = split(frame, data)
+    truth = test_rows[data.target]
+    score = model.predict_proba(test_rows)[:, 1]
+    predicted = (score >= 0.5).astype("int64")
+    result = {
+        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
+        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
+        "f1": round(float(skm.f1_score(truth, predicted)), 6),
+        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
+        "recall": round(float(skm.recall_score(truth, predicted)), 6),
+        "test_rows": len(test_rows),
+    }
+    predictions = test_rows[list(data.sensitive_features)].assign(
+        y_true=truth.to_numpy(), y_pred=predicted, y_score=score.round(6)
+    )
+    with atomic_path(predictions_out) as tmp:
+        predictions.to_csv(tmp, index=False)
+    write_json(metrics_out, result)
+    return result

@@ -1,0 +1,34 @@
+"""Reading the data set and splitting it the same way in every step."""
+
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.settings import DataSettings
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Load a CSV written by ingest, with one clear error when it cannot be read."""
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise ProjectError(f"{path} not found: run ingest first") from None
+    except pd.errors.EmptyDataError:
+        raise ProjectError(f"{path} is empty") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ProjectError(f"{path} is not a readable CSV: {exc}") from exc
+
+
+def split(frame: pd.DataFrame, data: DataSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Deterministic, stratified train/test split shared by train and evaluate."""
+    return train_test_split(
+        frame, test_size=data.test_size, random_state=data.seed, stratify=frame[data.target]
+    )
+
+
+def feature_columns(frame: pd.DataFrame, data: DataSettings) -> list[str]:
+    """Model inputs: every column but the label and the sensitive attributes."""
+    excluded = {data.target, *data.sensitive_features}
+    return [column for column in frame.columns if column not in excluded]
