@@ -20,7 +20,7 @@ class _Strict(BaseModel):
 
 class DataSettings(_Strict):
     source: str = "sample"
-    rows: int = Field(2000, ge=50)
+    rows: int = Field(5000, ge=50)
     seed: int = 42
     target: str = "default"
     sensitive_features: tuple[str, ...] = ("sex",)
