@@ -16,7 +16,7 @@ def invoke(*args):
 
 def test_help_lists_every_step():
     result = invoke("--help")
-    for command in ("ingest", "validate-data", "train", "evaluate", "run", "validate"):
+    for command in ("ingest", "validate-data", "train", "evaluate", "govern", "package", "run", "validate"):
         assert command in result.output, f"{command} missing from --help"
 
 
@@ -25,7 +25,7 @@ def test_run_executes_the_pipeline_end_to_end(workdir):
     result = invoke("run")
     # then it succeeds and says where the model and metrics went
     assert result.exit_code == 0, result.output
-    assert "[4/4] evaluate" in result.output
+    assert "[6/6] package" in result.output
     assert (workdir / "artifacts/model/model.joblib").is_file(), "no model"
     metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
     assert metrics["roc_auc"] > 0.7, metrics

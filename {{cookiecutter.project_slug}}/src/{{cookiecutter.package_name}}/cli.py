@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import DEFAULT_POLICY, Policy, load_policy
 from {{ cookiecutter.package_name }}.settings import DEFAULT_PARAMS, PARAMS_ENV, Settings, load_settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
@@ -17,6 +17,11 @@ from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 
 class UsageError(click.ClickException):
     exit_code = 2
+
+    def show(self, file=None) -> None:
+        # One "Error:" line per problem (a failed governance gate is one line each).
+        for line in self.format_message().splitlines() or [""]:
+            click.echo(f"Error: {line}", err=True)
 
 
 class Group(click.Group):
@@ -102,17 +107,25 @@ def run(app: App) -> None:
             click.echo(f" done in {seconds:.1f}s")
 
     settings = app.settings()
+    paths = settings.paths
     try:
         results = run_pipeline(settings, app.policy(), progress)
+    except GateFailed as exc:
+        click.echo(" failed")
+        click.echo(f"governance:  {paths.governance_html} (verdict=fail; nothing released)")
+        raise
     except ProjectError:
         click.echo(" failed")
         raise
-    paths = settings.paths
     metrics = results["evaluate"]
     click.echo(f"model:       {paths.model}")
     click.echo(f"metrics:     {paths.metrics} (roc_auc={metrics['roc_auc']}, accuracy={metrics['accuracy']})")
     click.echo(f"predictions: {paths.predictions}")
     click.echo(f"data report: {paths.validation_report}")
+    click.echo(f"governance:  {paths.governance_html} (verdict={results['govern']['verdict']})")
+    click.echo(f"model card:  {paths.model_card}")
+    click.echo(f"provenance:  {paths.provenance}")
+    click.echo(f"release:     {paths.release}")
 
 
 @cli.command()

@@ -42,6 +42,11 @@ class PathSettings(_Strict):
     model: Path = Path("artifacts/model/model.joblib")
     metrics: Path = Path("artifacts/metrics/metrics.json")
     predictions: Path = Path("artifacts/metrics/predictions.csv")
+    governance_report: Path = Path("artifacts/reports/governance.json")
+    governance_html: Path = Path("artifacts/reports/governance.html")
+    model_card: Path = Path("artifacts/reports/model_card.md")  # model_card.json is written beside it
+    provenance: Path = Path("artifacts/reports/provenance.json")
+    release: Path = Path("artifacts/release")
 
 
 class Settings(_Strict):

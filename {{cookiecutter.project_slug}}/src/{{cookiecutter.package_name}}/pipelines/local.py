@@ -11,7 +11,7 @@ Progress = Callable[[int, int, str, float | None], None]
 
 
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
-    """Run ingest -> validate-data -> train -> evaluate; stop at the first failure."""
+    """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
     results = {}
     for index, step in enumerate(STEPS, start=1):
         if progress:

@@ -49,11 +49,32 @@ def _evaluate(s: Settings, p: Policy) -> dict:
     return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
 
 
+def _govern(s: Settings, p: Policy) -> dict:
+    """Check the policy's gates; write the governance report, model card and provenance."""
+    from {{ cookiecutter.package_name }}.steps.govern import govern
+
+    return govern(s.paths, s.data, s.model, p)
+
+
+def _package(s: Settings, p: Policy) -> dict:
+    """Copy the model and its evidence into the release folder, if governance passed."""
+    from {{ cookiecutter.package_name }}.steps.package import package
+
+    return package(s.paths)
+
+
 STEPS = (
     Step("ingest", (), ("raw_data",), _ingest),
     Step("validate-data", ("raw_data",), ("validation_report",), _validate_data),
     Step("train", ("raw_data",), ("model",), _train),
     Step("evaluate", ("raw_data", "model"), ("metrics", "predictions"), _evaluate),
+    Step(
+        "govern",
+        ("raw_data", "validation_report", "model", "metrics", "predictions"),
+        ("governance_report", "governance_html", "model_card", "provenance"),
+        _govern,
+    ),
+    Step("package", ("model", "model_card", "provenance", "governance_report"), ("release",), _package),
 )
 BY_NAME = {step.name: step for step in STEPS}
 
