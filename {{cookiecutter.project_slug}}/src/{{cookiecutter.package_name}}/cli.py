@@ -110,7 +110,7 @@ def run(app: App) -> None:
     paths = settings.paths
     try:
         results = run_pipeline(settings, app.policy(), progress)
-    except GateFailed as exc:
+    except GateFailed:
         click.echo(" failed")
         click.echo(f"governance:  {paths.governance_html} (verdict=fail; nothing released)")
         raise
