@@ -21,6 +21,7 @@ NAMES = {  # Jinja expression -> the value it bakes to below
     "{{ cookiecutter.package_name }}": "zq_fmt",
     "{{ cookiecutter.project_slug }}": "zq-fmt",
     "{{ cookiecutter.project_name }}": "Zq Fmt",
+    "{{ cookiecutter.project_name | escaped }}": "Zq Fmt",
 }
 OPTIONS = ["orchestrators=tekton-and-kfp", "experiment_tracking=mlflow", "data_versioning=dvc"]
 
