@@ -84,10 +84,8 @@ def validate_data(raw: Path, report: Path, policy: DataPolicy) -> dict:
         summary["failures"] = _failures(exc.failure_cases)[:20]
     write_json(report, summary)
     if not summary["valid"]:
-        # Every problem at once, one line each, so a user can fix them in one go.
-        raise ProjectError(
-            "\n".join(
-                f"data validation failed for {raw}: {failure['message']}" for failure in summary["failures"]
-            )
-        )
+        # One line (the CLI's rule for bad input) that still names several problems at once.
+        messages = [failure["message"] for failure in summary["failures"]]
+        more = f"; and {len(messages) - 3} more, see {report}" if len(messages) > 3 else ""
+        raise ProjectError(f"data validation failed for {raw}: " + "; ".join(messages[:3]) + more)
     return summary
