@@ -25,12 +25,14 @@ ANSWERS = {
 
 # The answers as given, before cookiecutter rendered them: answers passed on
 # the command line are evaluated as Jinja ("{{ 7*7 }}" becomes "49"), so text
-# that holds Jinja syntax would silently change.
+# that holds Jinja syntax would silently change. (cruft renders without
+# `_cookiecutter`; then the rendered answers are all there is.)
+# {% set given = _cookiecutter if _cookiecutter is defined else cookiecutter %}
 GIVEN_TEXT = {
-    "project_name": "{{ _cookiecutter.project_name | escaped }}",
-    "description": "{{ _cookiecutter.description | escaped }}",
-    "author_name": "{{ _cookiecutter.author_name | escaped }}",
-    "author_email": "{{ _cookiecutter.author_email | escaped }}",
+    "project_name": "{{ given.project_name | escaped }}",
+    "description": "{{ given.description | escaped }}",
+    "author_name": "{{ given.author_name | escaped }}",
+    "author_email": "{{ given.author_email | escaped }}",
 }
 LINE_BREAKING = {"Cc", "Cs", "Zl", "Zp"}  # control characters, surrogates, line separators
 JINJA = ("{" + "{", "{" + "%", "{" + "#")  # spelt apart: this file is itself a Jinja template
