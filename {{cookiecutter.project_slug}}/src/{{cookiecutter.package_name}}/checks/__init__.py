@@ -2,16 +2,16 @@
 
 Only the standard library and PyYAML are used here, so the post-generation
 hook can run it straight from a freshly baked tree. Findings read
-`file:line: RULE-ID: message`.
+`file:line: RULE-ID: message`; docs/validation-rules.md explains every rule.
 """
 
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.checks.findings import Finding
 from {{ cookiecutter.package_name }}.checks.loader import load_tree
-from {{ cookiecutter.package_name }}.checks.rules import RULES
+from {{ cookiecutter.package_name }}.checks.rules import RULE_IDS, RULES
 
-__all__ = ["Finding", "validate_tree"]
+__all__ = ["RULE_IDS", "Finding", "validate_tree"]
 
 
 def validate_tree(root: Path) -> list[Finding]:
