@@ -6,7 +6,7 @@ from {{ cookiecutter.package_name }}.checks.tekton import is_tekton
 from {{ cookiecutter.package_name }}.checks.variables import references
 
 RULE_IDS = {
-    "SEC-SCRIPT-INJECTION": "a step script holds `$(params.x)`, `$(tt.params.x)` or `$(workspaces.x...)` inline",
+    "SEC-SCRIPT-INJECTION": "a step script holds `$(params.x)`, `$(tt.params.x)` or `$(workspaces.x)` inline",
     "SEC-RUN-AS-NON-ROOT": "a Tekton step or sidecar may run as root (no runAsNonRoot / non-zero runAsUser)",
     "SEC-PRIVILEGED": "a container is privileged or allows privilege escalation",
     "SEC-IMAGE-PIN": "a container image has no tag, or the tag is `latest`",
