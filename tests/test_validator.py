@@ -473,14 +473,19 @@ def test_rules_doc_lists_exactly_the_implemented_rules(checks, default_project):
             assert part in section, f"{rule} has no {part} line"
 
 
-def test_shell_substitution_and_resolvers_are_not_reported(checks, project):
-    # given a script using $(date) and $(pwd), a resolver taskRef, and a ClusterTriggerBinding
+def test_valid_tekton_and_yaml_idioms_are_not_reported(checks, project):
+    # given shell substitution in a script, a ClusterTriggerBinding, GitLab's !reference tag and a merge key
     edit(project, TASK, "set -eu\n", "set -eu\n        here=$(pwd)\n")
     edit(
         project,
         TRIGGERS,
         "        - ref: vt-binding\n",
         "        - ref: vt-binding\n        - ref: github-push\n          kind: ClusterTriggerBinding\n",
+    )
+    (project / ".gitlab-ci.yml").write_text(
+        ".setup: &setup\n  image: python:3.11\n  script: [make install]\n"
+        "test:\n  <<: *setup\n  image: python:3.12\n"
+        "  script:\n    - !reference [.setup, script]\n    - make test\n"
     )
     # then nothing is reported
     assert found(checks, project) == set()

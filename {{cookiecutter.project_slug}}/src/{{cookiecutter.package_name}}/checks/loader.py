@@ -4,6 +4,7 @@ Every mapping, sequence and string that comes out of a YAML file remembers the
 line it came from, so a rule can point at the exact key or value it objects to.
 """
 
+import copy
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -113,6 +114,11 @@ class _Loader(_BaseLoader):
         elif tag == _SEQ and isinstance(node, yaml.SequenceNode):
             value = LineList(self._build(child) for child in node.value)
             value.line = node.start_mark.line + 1
+        elif tag not in self.yaml_constructors and not tag.startswith("tag:yaml.org,2002:"):
+            # A tool's own tag (GitLab's `!reference [...]`): read what is under it.
+            plain = copy.copy(node)
+            plain.tag = {yaml.ScalarNode: _STR, yaml.MappingNode: _MAP, yaml.SequenceNode: _SEQ}[type(node)]
+            value = self._build(plain)
         else:
             value = self.construct_object(node, deep=True)
         self._building.discard(node)
@@ -123,8 +129,11 @@ class _Loader(_BaseLoader):
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = {}
-        self.flatten_mapping(node)  # merge keys (<<)
-        for key_node, value_node in node.value:
+        own = sum(1 for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge")
+        self.flatten_mapping(node)  # merge keys (<<) go first; the mapping's own keys override them
+        merged = len(node.value) - own
+        own_keys: set = set()
+        for position, (key_node, value_node) in enumerate(node.value):
             key = self._build(key_node)
             try:
                 hash(key)
@@ -132,8 +141,10 @@ class _Loader(_BaseLoader):
                 problem = "found an unhashable key"
                 raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark) from None
             line = key_node.start_mark.line + 1
-            if key in mapping.key_lines:
-                self.duplicates.append((key, line, mapping.key_lines[key]))
+            if position >= merged:
+                if key in own_keys:
+                    self.duplicates.append((key, line, mapping.key_lines[key]))
+                own_keys.add(key)
             mapping.key_lines[key] = line
             mapping[key] = self._build(value_node)
         return mapping
