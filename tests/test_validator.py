@@ -399,7 +399,14 @@ OTHER_DEFECTS = [
         "age:",
     ),
     # a number where the version string goes, whatever the current version is
-    ("GOV-POLICY", "governance/policy.yaml", None, '\nversion: "', '\nversion: 1.0\nold_version: "', "version: 1.0"),
+    (
+        "GOV-POLICY",
+        "governance/policy.yaml",
+        None,
+        '\nversion: "',
+        '\nversion: 1.0\nold_version: "',
+        "version: 1.0",
+    ),
     ("GOV-POLICY", "governance/policy.yaml", None, "profile: ", "profile: lenient\nold_profile: ", "lenient"),
     ("GOV-POLICY", "governance/policy.yaml", None, "min: 18, max: 120", "min: 121, max: 120", "age:"),
     ("GOV-POLICY", "governance/policy.yaml", None, "min_rows: 100", "min_rows: 0", "min_rows"),
