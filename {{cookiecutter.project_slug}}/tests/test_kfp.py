@@ -150,7 +150,7 @@ def test_compiled_ir_loads_back_with_kfp(compiled, settings, policy):
     # then it is the project's pipeline, and its parameters default to params.yaml and the policy
     assert loaded.name == "{{ cookiecutter.project_slug }}", loaded.name
     defaults = {name: spec.default for name, spec in loaded.component_spec.inputs.items()}
-    assert defaults == pipeline_arguments(settings, policy), "pipeline parameters are not params.yaml + policy"
+    assert defaults == pipeline_arguments(settings, policy), "parameters are not params.yaml + policy"
     assert json.loads(defaults["params"])["data"]["seed"] == settings.data.seed
 
 

@@ -168,7 +168,7 @@ def _run_kfp_local(app: App) -> None:
     from {{ cookiecutter.package_name }}.files import read_json
     from {{ cookiecutter.package_name }}.pipelines.kfp import LOCAL_ROOT, run_local
 
-    click.echo(f"kfp-local: running the pipeline, one subprocess per step (log: {LOCAL_ROOT}/kfp-local.log) ...")
+    click.echo(f"kfp-local: one subprocess per step, log in {LOCAL_ROOT / 'kfp-local.log'} ...")
     result = run_local(app.settings(), app.policy())
     metrics = read_json(result.output("evaluate", "metrics"))
     report = read_json(result.output("govern", "governance_report"))

@@ -336,6 +336,7 @@ def submit(package: Path, host: str, experiment: str, run_name: str | None = Non
     import kfp
     import kfp_server_api
     import urllib3
+    from kfp import client as kfp_client
 
     package = Path(package)
     if not package.is_file():
@@ -348,9 +349,12 @@ def submit(package: Path, host: str, experiment: str, run_name: str | None = Non
             # logging a traceback each time.
             return self._healthz_api.healthz_service_get_healthz()
 
+    # In a pod with a projected KFP service-account token (multi-user KFP), use it.
+    token = os.environ.get(kfp_client.KF_PIPELINES_SA_TOKEN_ENV) or kfp_client.KF_PIPELINES_SA_TOKEN_PATH
+    credentials = kfp_client.ServiceAccountTokenVolumeCredentials(token) if Path(token).is_file() else None
     try:
         with _quiet():
-            client = Client(host=host)
+            client = Client(host=host, credentials=credentials)
             result = client.create_run_from_pipeline_package(
                 str(package),
                 experiment_name=experiment,
@@ -378,7 +382,7 @@ def _check_reachable(host: str, timeout: float = 10.0) -> None:
     except ValueError as exc:
         raise ProjectError(f"--host {host!r}: {exc}") from None
     except TimeoutError:
-        raise ProjectError(f"cannot reach Kubeflow Pipelines at {host}: no answer in {timeout:.0f} s") from None
+        raise ProjectError(f"cannot reach Kubeflow Pipelines at {host}: no answer in {timeout:g} s") from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ProjectError(f"cannot reach Kubeflow Pipelines at {host}: {reason}") from None
