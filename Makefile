@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/mlops-demo
 
-.PHONY: demo test lint format clean
+.PHONY: demo test test-thorough lint format clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -69,7 +69,7 @@ class App:
 )
 @click.pass_context
 def cli(ctx: click.Context, params: Path, policy_file: Path) -> None:
-    """{{ cookiecutter.project_name }}: run the ML steps, alone or as a pipeline."""
+    """{{ cookiecutter.project_name | escaped }}: run the ML steps, alone or as a pipeline."""
     ctx.obj = App(params, policy_file)
 
 

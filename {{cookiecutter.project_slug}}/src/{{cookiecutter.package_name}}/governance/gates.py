@@ -64,8 +64,9 @@ def verdict(results: list[dict]) -> str:
 
 def describe(result: dict) -> str:
     """One line a person can act on: gate, attribute, metric, value and limit."""
-    where = f" {result['attribute']}" if result.get("attribute") else ""
+    where = f" for {result['attribute']}" if result.get("attribute") else ""
     value = "missing" if result["value"] is None else f"{result['value']:g}"
-    word = "below min" if result["bound"] == "min" else "above max"
+    word = "below the min" if result["bound"] == "min" else "above the max"
     detail = f" ({result['detail']})" if result.get("detail") else ""
-    return f"{result['gate']} gate failed:{where} {result['metric']} = {value}, {word} {result['limit']:g}{detail}"
+    limit = f"{result['limit']:g}"
+    return f"{result['gate']} gate failed{where}: {result['metric']} = {value} is {word} {limit}{detail}"

@@ -67,11 +67,18 @@ def _field(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_value(inner)}" for key, inner in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(inner) for inner in value)
+    return _cell(value)
+
+
 def _lines(value: object) -> list[str]:
     if isinstance(value, dict):
-        return [f"- **{_field(key)}**: {_cell(', '.join(map(str, v)) if isinstance(v, list | tuple) else v)}"
-                for key, v in value.items()]
-    return [_cell(value) if value else "_Not provided._"]
+        return [f"- **{_field(key)}**: {_value(inner)}" for key, inner in value.items()]
+    return [_value(value) if value else "_Not provided._"]
 
 
 def to_markdown(card: dict) -> str:
@@ -83,18 +90,25 @@ def to_markdown(card: dict) -> str:
         section = card[key]
         if key == "metrics":
             out += _lines(section["performance"])
-            out += [f"- **Decision threshold**: {section['decision_threshold']}",
-                    f"- **Fairness**: {', '.join(section['fairness'])}"]
+            out += [
+                f"- **Decision threshold**: {section['decision_threshold']}",
+                f"- **Fairness**: {', '.join(section['fairness'])}",
+            ]
         elif key == "quantitative_analyses":
             out += [f"Governance verdict: **{section['governance_verdict']}**", ""]
             for attribute, result in section["by_attribute"].items():
                 groups = result["by_group"]
                 metrics = list(next(iter(groups.values()), {}))
-                out += [f"### By {_cell(attribute)}", "",
-                        "| group | " + " | ".join(metrics) + " |",
-                        "|---" * (len(metrics) + 1) + "|"]
-                out += ["| " + " | ".join([_cell(group)] + [_cell(row[m]) for m in metrics]) + " |"
-                        for group, row in groups.items()]
+                out += [
+                    f"### By {_cell(attribute)}",
+                    "",
+                    "| group | " + " | ".join(metrics) + " |",
+                    "|---" * (len(metrics) + 1) + "|",
+                ]
+                out += [
+                    "| " + " | ".join([_cell(group)] + [_cell(row[m]) for m in metrics]) + " |"
+                    for group, row in groups.items()
+                ]
                 out += [""] + _lines(result["disparities"])
                 out.append("")
         else:

@@ -37,9 +37,11 @@ def bar_chart(title: str, values: dict[str, float | None]) -> str:
         y = 4 + index * row
         width = 0 if value is None else max(0.0, min(float(value), 1.0)) * bar_width
         parts += [
-            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="12">{escape(group)}</text>',
+            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f"{escape(group)}</text>",
             f'<rect x="{label_width}" y="{y + 2}" width="{width:.1f}" height="{row - 6}" fill="#3f6fb5"/>',
-            f'<text x="{label_width + width + 4:.1f}" y="{y + 14}" font-size="12">{escape(_number(value))}</text>',
+            f'<text x="{label_width + width + 4:.1f}" y="{y + 14}" font-size="12">'
+            f"{escape(_number(value))}</text>",
         ]
     parts.append("</svg>")
     return "".join(parts)
@@ -61,12 +63,15 @@ def render(summary: dict) -> str:
     )
     sections = []
     for attribute, result in summary.get("fairness", {}).items():
+        groups = result["by_group"]
         charts = "".join(
-            f"<figure>{bar_chart(f'{metric} by {attribute}', {g: r[metric] for g, r in result['by_group'].items()})}"
+            f"<figure>{bar_chart(f'{metric} by {attribute}', {g: r[metric] for g, r in groups.items()})}"
             f"<figcaption>{escape(metric.replace('_', ' '))}</figcaption></figure>"
             for metric in CHART_METRICS
         )
-        counts = ", ".join(f"{escape(g)}: {escape(_number(r['count']))}" for g, r in result["by_group"].items())
+        counts = ", ".join(
+            f"{escape(g)}: {escape(_number(r['count']))}" for g, r in result["by_group"].items()
+        )
         sections.append(f"<h3>By {escape(attribute)}</h3><p>Test rows per group: {counts}</p>{charts}")
     performance = "".join(
         f"<tr><td>{escape(name)}</td><td>{escape(_number(value))}</td></tr>"

@@ -5,6 +5,7 @@ governance report (JSON and HTML), all before deciding; a failed gate then
 raises GateFailed, one line per failed gate, so the pipeline stops before package.
 """
 
+import json
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.errors import GateFailed
@@ -86,7 +87,8 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         fairness=by_attribute,
         verdict=verdict,
     )
-    write_json(model_card_json(paths.model_card), card)
+    with atomic_path(model_card_json(paths.model_card)) as tmp:  # in section order, not sorted
+        tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     with atomic_path(paths.model_card) as tmp:
         tmp.write_text(model_card.to_markdown(card), encoding="utf-8")
 
