@@ -26,7 +26,7 @@ from kfp import dsl
 from kfp.dsl import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.files import atomic_path, read_json
+from {{ cookiecutter.package_name }}.files import atomic_path
 from {{ cookiecutter.package_name }}.governance.policy import Policy
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -260,13 +260,11 @@ class LocalRun:
     log: Path
 
     def output(self, task: str, name: str) -> Path:
+        """The file (or folder) of output `name` of `task`."""
         return self.folder / task / name
 
-    def executor_output(self, task: str) -> dict:
-        """What a task reported: output parameters and artifact metadata (Metrics values)."""
-        return read_json(self.folder / task / "executor_output.json")
-
     def ran(self, task: str) -> bool:
+        """Whether `task` ran (a task under a false dsl.If never does)."""
         return (self.folder / task / "executor_output.json").is_file()
 
 
