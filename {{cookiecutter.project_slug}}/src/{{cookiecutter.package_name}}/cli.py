@@ -95,9 +95,22 @@ def _step_command(step) -> click.Command:
 
 
 @cli.command()
+{%- if cookiecutter.orchestrators != "tekton" %}
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "kfp-local"]),
+    default="local",
+    show_default=True,
+    help="local: every step in this process; kfp-local: the Kubeflow pipeline through kfp.local.",
+)
+{%- endif %}
 @click.pass_obj
-def run(app: App) -> None:
+def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% endif %}) -> None:
     """Run every step locally, in order, on the settings in params.yaml."""
+{%- if cookiecutter.orchestrators != "tekton" %}
+    if engine == "kfp-local":
+        return _run_kfp_local(app)
+{%- endif %}
     from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
 
     def progress(index: int, total: int, name: str, seconds: float | None) -> None:
@@ -146,6 +159,70 @@ def validate(root: Path, fmt: str) -> None:
         click.echo(f"{len(findings)} finding(s)" if findings else "validate: no findings", err=bool(findings))
     if findings:
         raise SystemExit(1)
+
+{%- if cookiecutter.orchestrators != "tekton" %}
+
+
+def _run_kfp_local(app: App) -> None:
+    """The KFP pipeline through kfp.local: one subprocess per step, offline, outputs under artifacts/kfp."""
+    from {{ cookiecutter.package_name }}.files import read_json
+    from {{ cookiecutter.package_name }}.pipelines.kfp import LOCAL_ROOT, run_local
+
+    click.echo(f"kfp-local: one subprocess per step, log in {LOCAL_ROOT / 'kfp-local.log'} ...")
+    result = run_local(app.settings(), app.policy())
+    metrics = read_json(result.output("evaluate", "metrics"))
+    report = read_json(result.output("govern", "governance_report"))
+    click.echo(f"outputs:     {result.folder} (one folder per step)")
+    click.echo(f"model:       {result.output('train', 'model')}")
+    click.echo(
+        f"metrics:     {result.output('evaluate', 'metrics')} "
+        f"(roc_auc={metrics['roc_auc']}, accuracy={metrics['accuracy']})"
+    )
+    click.echo(f"governance:  {result.output('govern', 'governance_html')} (verdict={report['verdict']})")
+    if not result.ran("package"):
+        click.echo("release:     none (the governance gate failed, so package did not run)")
+        raise ProjectError("\n".join(report.get("failed") or ["governance verdict is not 'pass'"]))
+    click.echo(f"release:     {result.output('package', 'release')}")
+
+
+@cli.command(name="compile")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="artifacts/kfp/pipeline.yaml",
+    show_default=True,
+    help="Write the pipeline's IR YAML here.",
+)
+@click.pass_obj
+def compile_(app: App, output: Path) -> None:
+    """Compile the Kubeflow pipeline to IR YAML (same settings, same bytes)."""
+    from {{ cookiecutter.package_name }}.pipelines.kfp import compile_pipeline
+
+    click.echo(f"compile: wrote {compile_pipeline(app.settings(), app.policy(), output)}")
+
+
+@cli.command()
+@click.option("--host", required=True, help="Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888")
+@click.option(
+    "--package",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A compiled pipeline (from compile); default: compile params.yaml now.",
+)
+@click.option("--experiment", default="{{ cookiecutter.project_slug }}", show_default=True)
+@click.option("--run-name", help="Name of the run in the KFP UI (default: file name and time).")
+@click.pass_obj
+def submit(app: App, host: str, package: Path | None, experiment: str, run_name: str | None) -> None:
+    """Submit the compiled pipeline to a Kubeflow Pipelines cluster; print the run id."""
+    import tempfile
+
+    from {{ cookiecutter.package_name }}.pipelines import kfp
+
+    with tempfile.TemporaryDirectory() as folder:
+        if package is None:
+            package = kfp.compile_pipeline(app.settings(), app.policy(), Path(folder) / "{{ cookiecutter.project_slug }}.yaml")
+        run_id = kfp.submit(package, host, experiment, run_name)
+    click.echo(f"submit: run {run_id} in experiment {experiment} at {host}")
+{%- endif %}
 
 
 for _step in STEPS:

@@ -43,7 +43,7 @@ def utc_now() -> str:
 
 
 def orchestrator() -> str:
-    """Who runs the pipeline: LOCAL unless the orchestrator says (KFP, TEKTON)."""
+    """Who runs the pipeline: LOCAL unless an orchestrator sets the environment variable."""
     return os.environ.get(ORCHESTRATOR_ENV, "").strip().upper() or "LOCAL"
 
 

@@ -2,8 +2,8 @@
 
 Each step is a plain function with explicit input and output paths (in its own
 module). `STEPS` names the paths each one reads and writes, and `run_step` is
-the single entry every orchestrator uses: the CLI, the local runner, the KFP
-components and, through the CLI, the Tekton tasks.
+the single entry every orchestrator uses: the CLI and the local runner{% if cookiecutter.orchestrators != "tekton" %},
+the KFP components{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, the Tekton tasks through the CLI{% endif %}.
 """
 
 from collections.abc import Callable
