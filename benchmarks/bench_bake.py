@@ -32,7 +32,9 @@ def median_bake_seconds(template: Path, runs: int) -> float:
 def main() -> list[tuple[str, str]]:
     scratch = Path(tempfile.mkdtemp())
     plain = scratch / "template"
-    shutil.copytree(TEMPLATE, plain, ignore=shutil.ignore_patterns(".venv", ".git", "build", "hooks", "*.pyc"))
+    shutil.copytree(
+        TEMPLATE, plain, ignore=shutil.ignore_patterns(".venv", ".git", "build", "hooks", "*.pyc")
+    )
     try:
         baseline = median_bake_seconds(plain, RUNS)
         full = median_bake_seconds(TEMPLATE, RUNS)

@@ -30,7 +30,9 @@ def venv_size_mb(venv: Path) -> float:
 def main(context: dict | None = None) -> list[tuple[str, str]]:
     scratch = Path(tempfile.mkdtemp())
     try:
-        project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(scratch), extra_context=context))
+        project = Path(
+            cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(scratch), extra_context=context)
+        )
         env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
         install = timed(["make", "install"], project, env)
         test = timed(["make", "test"], project, env)
