@@ -28,8 +28,13 @@ COMPONENT_PATHS = {
         "docs/kubeflow.md",
         "tests/test_kfp.py",
     ],
-    "mlflow": [f"{PKG}/tracking.py", "tests/test_tracking.py"],
-    "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py"],
+    "mlflow": [
+        f"{PKG}/tracking.py",
+        f"{PKG}/schemas/MlflowRunFacet.json",
+        "tests/test_tracking.py",
+        "docs/experiment-tracking.md",
+    ],
+    "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py", "docs/data-versioning.md"],
     "github-actions": [".github"],
     "gitlab-ci": [".gitlab-ci.yml"],
 }

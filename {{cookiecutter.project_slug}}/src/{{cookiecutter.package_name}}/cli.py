@@ -140,6 +140,12 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
     click.echo(f"provenance:  {paths.provenance}")
     click.echo(f"release:     {paths.release}")
     click.echo(f"lineage:     {_lineage_destination()}")
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    from {{ cookiecutter.package_name }} import tracking
+
+    if tracking.last_run_id:
+        click.echo(f"tracking:    MLflow run {tracking.last_run_id} in {tracking.destination()}")
+{%- endif %}
 
 
 def _lineage_destination() -> str:

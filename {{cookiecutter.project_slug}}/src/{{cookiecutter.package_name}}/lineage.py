@@ -31,6 +31,9 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
     data_quality_metrics_input_dataset,
+{%- if cookiecutter.data_versioning == "dvc" %}
+    dataset_version_dataset,
+{%- endif %}
     documentation_job,
     error_message_run,
     job_type_job,
@@ -47,6 +50,9 @@ from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.errors import ProjectError
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+from {{ cookiecutter.package_name }}.tracking import active_experiment_id, active_run_id
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, Settings, orchestrator
 
 PRODUCER = f"urn:{{ cookiecutter.project_slug }}:lineage:{__version__}"
@@ -55,6 +61,10 @@ PIPELINE_JOB = "pipeline"
 DATASET_NAMESPACE = "file"
 GOVERNANCE_FACET = "{{ cookiecutter.package_name }}_governance"
 GOVERNANCE_SCHEMA = "https://{{ cookiecutter.project_slug }}.example.com/schemas/GovernanceRunFacet.json#/$defs/GovernanceRunFacet"
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+MLFLOW_FACET = "{{ cookiecutter.package_name }}_mlflow"
+MLFLOW_SCHEMA = "https://{{ cookiecutter.project_slug }}.example.com/schemas/MlflowRunFacet.json#/$defs/MlflowRunFacet"
+{%- endif %}
 # Static run ids (a retried step reports the same run) need a fixed instant.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -74,6 +84,20 @@ class GovernanceRunFacet(RunFacet):
         return GOVERNANCE_SCHEMA
 
 
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+@attr.define
+class MlflowRunFacet(RunFacet):
+    """The MLflow run tracking the same pipeline run, so the two records link (schema in schemas/)."""
+
+    runId: str  # noqa: N815 - OpenLineage facets are camelCase
+    experimentId: str | None = None  # noqa: N815
+
+    @staticmethod
+    def _get_schema() -> str:
+        return MLFLOW_SCHEMA
+
+
+{%- endif %}
 def namespace() -> str:
     return os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE
 
@@ -229,6 +253,10 @@ def _run_facets(started: str, parent: tuple[str, str] | None) -> dict:
         facets["parent"] = parent_run.ParentRunFacet(
             run=parent_run.Run(runId=run_id), job=parent_run.Job(namespace=namespace(), name=job_name)
         )
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    if (mlflow_run := active_run_id()) is not None:
+        facets[MLFLOW_FACET] = MlflowRunFacet(runId=mlflow_run, experimentId=active_experiment_id())
+{%- endif %}
     return facets
 
 
@@ -264,6 +292,41 @@ def _size(path: Path) -> int | None:
     return None
 
 
+{%- if cookiecutter.data_versioning == "dvc" %}
+@functools.cache
+def _dvc_outs() -> frozenset[Path]:
+    """The files dvc.yaml declares as stage outputs (so DVC versions them), resolved."""
+    try:
+        stages = (yaml.safe_load(Path("dvc.yaml").read_text(encoding="utf-8")) or {}).get("stages") or {}
+    except (OSError, yaml.YAMLError):
+        return frozenset()
+    outs = set()
+    for stage in stages.values():
+        for kind in ("outs", "metrics"):
+            for out in stage.get(kind) or []:
+                outs.add(Path(next(iter(out)) if isinstance(out, dict) else out).resolve())
+    return frozenset(outs)
+
+
+def data_version(path: Path) -> str | None:
+    """The DVC md5 of a file DVC versions: DVC 3 hashes a file's bytes with MD5, as here."""
+    if not path.is_file() or path.resolve() not in _dvc_outs():
+        return None
+    import hashlib
+
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version(path: Path, facets: dict) -> None:
+    if (version := data_version(path)) is not None:
+        facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=version)
+
+
+{%- endif %}
 def dataset_name(path: Path) -> str:
     return str(Path(path).resolve())
 
@@ -274,6 +337,9 @@ def _inputs(paths: list[Path], summary: dict | None) -> list[InputDataset]:
         facets = {}
         if schema := _schema(path):
             facets["schema"] = schema
+{%- if cookiecutter.data_versioning == "dvc" %}
+        _version(path, facets)
+{%- endif %}
         input_facets = {}
         if summary and "null_counts" in summary and summary.get("input") and Path(summary["input"]) == path:
             # validate-data profiled this input: its row and null counts are data quality metrics
@@ -302,6 +368,9 @@ def _outputs(paths: list[Path], summary: dict | None) -> list[OutputDataset]:
         if summary is not None:
             if schema := _schema(path):
                 facets["schema"] = schema
+{%- if cookiecutter.data_versioning == "dvc" %}
+            _version(path, facets)
+{%- endif %}
             rows = summary.get("rows") if summary.get("output") == str(path) else None
             files = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else None
             output_facets["outputStatistics"] = (

@@ -56,6 +56,13 @@ class PathSettings(_Strict):
 class LineageSettings(_Strict):
     # Off: a lineage outage is one warning and the step goes on. On: it fails the step.
     required: bool = False
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
+class TrackingSettings(_Strict):
+    # Off: a tracking outage is one warning and the run goes on. On: it fails the run.
+    required: bool = False
+{%- endif %}
 
 
 class Settings(_Strict):
@@ -63,6 +70,9 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
     lineage: LineageSettings = LineageSettings()
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    tracking: TrackingSettings = TrackingSettings()
+{%- endif %}
 
 
 def orchestrator() -> str:

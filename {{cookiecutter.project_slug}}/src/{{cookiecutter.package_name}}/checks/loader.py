@@ -21,8 +21,12 @@ SKIP_DIRS = {
     "node_modules",
     "__pycache__",
     "artifacts",
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
     "mlruns",
+{%- endif %}
+{%- if cookiecutter.data_versioning == "dvc" %}
     ".dvc",
+{%- endif %}
     "build",
     "dist",
     ".pytest_cache",
