@@ -39,16 +39,26 @@ def test_run_records_params_metrics_and_artifacts_in_mlflow(workdir):
     metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
     assert recorded.data.metrics["roc_auc"] == metrics["roc_auc"], recorded.data.metrics
     assert recorded.data.tags["governance.verdict"] == "pass"
-    logged = {a.path for folder in ("model", "governance") for a in client.list_artifacts(recorded.info.run_id, folder)}
+    logged = {
+        a.path
+        for folder in ("model", "governance")
+        for a in client.list_artifacts(recorded.info.run_id, folder)
+    }
     assert {"model/model.joblib", "governance/governance.json"} <= logged, logged
     assert f"MLflow run {recorded.info.run_id}" in result.output
 
 
 def test_lineage_and_mlflow_name_each_other(workdir):
     assert run("run").exit_code == 0
-    events = [json.loads(line) for line in (workdir / "artifacts/lineage/events.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line) for line in (workdir / "artifacts/lineage/events.jsonl").read_text().splitlines()
+    ]
     (recorded,) = MlflowClient(tracking.tracking_uri()).search_runs(
-        [MlflowClient(tracking.tracking_uri()).get_experiment_by_name(tracking.DEFAULT_EXPERIMENT).experiment_id]
+        [
+            MlflowClient(tracking.tracking_uri())
+            .get_experiment_by_name(tracking.DEFAULT_EXPERIMENT)
+            .experiment_id
+        ]
     )
     facets = [event["run"]["facets"].get(lineage.MLFLOW_FACET) for event in events]
     assert all(f and f["runId"] == recorded.info.run_id for f in facets), "an event lacks the MLflow run"

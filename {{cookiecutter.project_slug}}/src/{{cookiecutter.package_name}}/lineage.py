@@ -50,10 +50,10 @@ from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, Settings, orchestrator
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
 from {{ cookiecutter.package_name }}.tracking import active_experiment_id, active_run_id
 {%- endif %}
-from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, Settings, orchestrator
 
 PRODUCER = f"urn:{{ cookiecutter.project_slug }}:lineage:{__version__}"
 DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug }}"
@@ -82,9 +82,9 @@ class GovernanceRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return GOVERNANCE_SCHEMA
-
-
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
 @attr.define
 class MlflowRunFacet(RunFacet):
     """The MLflow run tracking the same pipeline run, so the two records link (schema in schemas/)."""
@@ -95,9 +95,9 @@ class MlflowRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return MLFLOW_SCHEMA
-
-
 {%- endif %}
+
+
 def namespace() -> str:
     return os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE
 
@@ -290,9 +290,9 @@ def _size(path: Path) -> int | None:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return None
-
-
 {%- if cookiecutter.data_versioning == "dvc" %}
+
+
 @functools.cache
 def _dvc_outs() -> frozenset[Path]:
     """The files dvc.yaml declares as stage outputs (so DVC versions them), resolved."""
@@ -324,9 +324,9 @@ def data_version(path: Path) -> str | None:
 def _version(path: Path, facets: dict) -> None:
     if (version := data_version(path)) is not None:
         facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=version)
-
-
 {%- endif %}
+
+
 def dataset_name(path: Path) -> str:
     return str(Path(path).resolve())
 

@@ -93,8 +93,10 @@ class Tracker:
             if self.required:
                 raise ProjectError(f"tracking: could not {what}: {exc}") from exc
             message = str(exc).splitlines()[0] if str(exc) else ""
-            print(f"warning: experiment tracking is off for this run ({type(exc).__name__}: {message})",
-                  file=sys.stderr)
+            print(
+                f"warning: experiment tracking is off for this run ({type(exc).__name__}: {message})",
+                file=sys.stderr,
+            )
             self.broken = True
 
     def start(self) -> None:
@@ -121,7 +123,9 @@ class Tracker:
                 self.experiment_id = self.client.create_experiment(name, artifact_location=location)
             else:
                 self.experiment_id = experiment.experiment_id
-            run = self.client.create_run(self.experiment_id, tags={"mlflow.source.name": "pipelines/local.py"})
+            run = self.client.create_run(
+                self.experiment_id, tags={"mlflow.source.name": "pipelines/local.py"}
+            )
             self.run_id = run.info.run_id
             params = flatten(self.settings.model_dump(mode="json"))
             self.client.log_batch(self.run_id, params=[Param(k, v) for k, v in sorted(params.items())])

@@ -12,10 +12,7 @@ Progress = Callable[[int, int, str, float | None], None]
 
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
     """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
-    from {{ cookiecutter.package_name }} import lineage
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-    from {{ cookiecutter.package_name }} import tracking
-{%- endif %}
+    from {{ cookiecutter.package_name }} import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
 
     results = {}
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
