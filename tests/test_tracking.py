@@ -12,7 +12,10 @@ import yaml
 from conftest import run_project
 
 OFF = {"experiment_tracking": "none", "data_versioning": "none"}
-TRACES = {"experiment_tracking": re.compile(r"mlflow|mlruns", re.I), "data_versioning": re.compile(r"dvc", re.I)}
+TRACES = {
+    "experiment_tracking": re.compile(r"mlflow|mlruns", re.I),
+    "data_versioning": re.compile(r"dvc", re.I),
+}
 
 
 @pytest.mark.parametrize("off", ["experiment_tracking", "data_versioning"])

@@ -18,6 +18,7 @@ def local_store(workdir, monkeypatch):
     monkeypatch.delenv(tracking.EXPERIMENT_ENV, raising=False)
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", "artifacts/lineage/events.jsonl")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
     monkeypatch.setattr(lineage, "_broken", False)
     return workdir
 
