@@ -221,6 +221,12 @@ class LocalTekton:
         self.project = project
         self.root = root
         self.tasks = tasks_of(project)
+        # ConfigMaps the Tasks load with envFrom (Secrets are left out: none is in the repository).
+        self.config_maps = {
+            doc["metadata"]["name"]: doc.get("data", {})
+            for _, doc in documents(project / "tekton")
+            if doc["kind"] == "ConfigMap"
+        }
         self.pipeline = yaml.safe_load((project / "tekton/pipeline.yaml").read_text())
         spec = self.pipeline["spec"]
         self.params = {p["name"]: p.get("default") for p in spec["params"]} | pipeline_params
@@ -379,6 +385,11 @@ class LocalTekton:
         template = spec.get("stepTemplate", {})
         for step in spec["steps"]:
             env = {"PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}", "HOME": str(self.root)}
+            for source in template.get("envFrom", []) + step.get("envFrom", []):
+                if "configMapRef" in source:
+                    ref = source["configMapRef"]
+                    assert ref["name"] in self.config_maps or ref.get("optional"), f"{name}: no {ref}"
+                    env.update(self.config_maps.get(ref["name"], {}))
             for item in template.get("env", []) + step.get("env", []):
                 env[item["name"]] = substitute(item["value"])
             work = self.root / "workingdir"
