@@ -95,9 +95,9 @@ def test_user_text_is_quoted_into_pyproject(bake):
     assert meta["authors"][0]["name"] == "O'Brien & Co"
 
 
-@pytest.mark.parametrize("config", pairwise_matrix(), ids=lambda c: "-".join(c.values()))
-def test_pairwise_configurations_bake_with_zero_findings(bake, config):
+@pytest.mark.parametrize("options", pairwise_matrix(), ids=lambda c: "-".join(c.values()))
+def test_pairwise_configurations_bake_with_zero_findings(bake, options):
     # the post-generation hook already fails a bake with findings; check the CLI agrees
-    project = bake(**config)
+    project = bake(**options)
     result = run_project(project, "validate", "--format", "json")
     assert json.loads(result.stdout) == [], result.stdout
