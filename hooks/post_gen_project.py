@@ -27,7 +27,6 @@ COMPONENT_PATHS = {
         f"{PKG}/pipelines/kfp_task.py",
         "docs/kubeflow.md",
         "tests/test_kfp.py",
-        "tekton/tasks/kfp-submit.yaml",  # Tekton submitting to KFP needs both
     ],
     "mlflow": [f"{PKG}/tracking.py", "tests/test_tracking.py"],
     "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py"],

@@ -13,8 +13,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
-    """A scratch project root: params.yaml and governance/ copied, cwd set to it."""
+    """A scratch project root: params.yaml, openlineage.yml and governance/ copied, cwd set to it."""
     shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
+    shutil.copy(PROJECT / "openlineage.yml", tmp_path / "openlineage.yml")
     shutil.copytree(PROJECT / "governance", tmp_path / "governance")
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.model_card import SECTIONS
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.governance.provenance import ORCHESTRATOR_ENV
+from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV
 from {{ cookiecutter.package_name }}.steps import run_step
 from {{ cookiecutter.package_name }}.steps.govern import model_card_json
 
@@ -145,7 +145,7 @@ def test_policy_rejects_an_unknown_gate(workdir):
 
 def test_provenance_digests_match_the_files(settings, policy, monkeypatch):
     # given the pipeline run under an orchestrator that says who it is
-    monkeypatch.setenv(ORCHESTRATOR_ENV, "{{ 'kfp' if cookiecutter.orchestrators == 'kfp' else 'tekton' }}")
+    monkeypatch.setenv(ORCHESTRATOR_ENV, "ci-runner")
     prepare(settings, policy)
     run_step("govern", settings, policy)
     statement = json.loads(settings.paths.provenance.read_text())
@@ -165,7 +165,7 @@ def test_provenance_digests_match_the_files(settings, policy, monkeypatch):
         assert byproduct["digest"]["sha256"] == sha256(
             settings.paths.raw_data.parent.parent.parent / byproduct["name"]
         )
-    assert statement["predicate"]["runDetails"]["builder"]["id"].endswith(":{{ 'kfp' if cookiecutter.orchestrators == 'kfp' else 'tekton' }}"), (
+    assert statement["predicate"]["runDetails"]["builder"]["id"].endswith(":ci-runner"), (
         "builder is not the orchestrator"
     )
 

@@ -139,6 +139,71 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
     click.echo(f"model card:  {paths.model_card}")
     click.echo(f"provenance:  {paths.provenance}")
     click.echo(f"release:     {paths.release}")
+    click.echo(f"lineage:     {_lineage_destination()}")
+
+
+def _lineage_destination() -> str:
+    from {{ cookiecutter.package_name }}.lineage import transport_config
+
+    transport = transport_config()
+    return transport.get("log_file_path") or transport.get("url") or transport.get("type", "console")
+
+
+@cli.group()
+def lineage() -> None:
+    """Read back the lineage of the last pipeline run (file transport)."""
+
+
+def _events_option(command):
+    return click.option(
+        "--events",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Events file (default: the file transport's log_file_path in openlineage.yml).",
+    )(command)
+
+
+def _last_pipeline(events: Path | None):
+    from {{ cookiecutter.package_name }}.lineage import transport_config
+    from {{ cookiecutter.package_name }}.lineage_graph import last_pipeline, load_events
+
+    if events is None:
+        transport = transport_config()
+        if transport.get("type") != "file":
+            kind = transport.get("type")
+            raise ProjectError(f"lineage goes to the {kind} transport, not a file: pass --events")
+        events = Path(transport["log_file_path"])
+    steps = last_pipeline(load_events(events))
+    if not steps:
+        raise ProjectError(f"{events} holds no runs yet")
+    return steps
+
+
+@lineage.command()
+@_events_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True
+)
+def show(events: Path | None, fmt: str) -> None:
+    """Print the jobs and datasets of the last pipeline run (text, Mermaid or dot)."""
+    from {{ cookiecutter.package_name }}.lineage_graph import render
+
+    click.echo(render(_last_pipeline(events), fmt, Path.cwd()))
+
+
+@lineage.command()
+@_events_option
+def check(events: Path | None) -> None:
+    """Fail when a run of the last pipeline failed or never ended, or an output has no producer."""
+    from {{ cookiecutter.package_name }}.lineage_graph import problems
+
+    steps = _last_pipeline(events)
+    found = problems(steps)
+    for problem in found:
+        click.echo(problem)
+    if found:
+        raise SystemExit(1)
+    click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
 
 
 @cli.command()

@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
 PARAMS_ENV = "{{ cookiecutter.package_name | upper }}_PARAMS"
+# Set by whoever orchestrates a run (LOCAL{% if cookiecutter.orchestrators != "tekton" %}, KFP{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, TEKTON{% endif %}) and by the pipeline run
+# a step belongs to; lineage and provenance read them.
+ORCHESTRATOR_ENV = "{{ cookiecutter.package_name | upper }}_ORCHESTRATOR"
+PARENT_RUN_ENV = "{{ cookiecutter.package_name | upper }}_PARENT_RUN_ID"
 DEFAULT_PARAMS = Path("params.yaml")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -49,10 +53,21 @@ class PathSettings(_Strict):
     release: Path = Path("artifacts/release")
 
 
+class LineageSettings(_Strict):
+    # Off: a lineage outage is one warning and the step goes on. On: it fails the step.
+    required: bool = False
+
+
 class Settings(_Strict):
     data: DataSettings = DataSettings()
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
+    lineage: LineageSettings = LineageSettings()
+
+
+def orchestrator() -> str:
+    """Who runs this step: LOCAL unless an orchestrator sets the environment variable."""
+    return os.environ.get(ORCHESTRATOR_ENV, "").strip().upper() or "LOCAL"
 
 
 def load_settings(path: Path | None = None) -> Settings:

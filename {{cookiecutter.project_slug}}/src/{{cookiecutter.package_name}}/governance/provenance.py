@@ -15,12 +15,11 @@ import uuid
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, orchestrator
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "urn:{{ cookiecutter.project_slug }}:mlops-pipeline:v1"
-ORCHESTRATOR_ENV = "{{ cookiecutter.package_name | upper }}_ORCHESTRATOR"
-PARENT_RUN_ENV = "{{ cookiecutter.package_name | upper }}_PARENT_RUN_ID"
 
 
 def sha256_file(path: Path) -> str:
@@ -40,11 +39,6 @@ def sha256_file(path: Path) -> str:
 def utc_now() -> str:
     """The current time as an RFC 3339 UTC timestamp."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def orchestrator() -> str:
-    """Who runs the pipeline: LOCAL unless an orchestrator sets the environment variable."""
-    return os.environ.get(ORCHESTRATOR_ENV, "").strip().upper() or "LOCAL"
 
 
 def source_commit(root: Path | None = None) -> str | None:

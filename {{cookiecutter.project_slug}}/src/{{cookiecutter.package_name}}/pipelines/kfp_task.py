@@ -10,10 +10,7 @@ import shutil
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.settings import PathSettings, Settings
-
-ORCHESTRATOR_ENV = "{{ cookiecutter.package_name | upper }}_ORCHESTRATOR"
-PARENT_RUN_ENV = "{{ cookiecutter.package_name | upper }}_PARENT_RUN_ID"
+from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV, PathSettings, Settings
 
 
 def task_inputs(params: str, policy: str, run_id: str, **paths: str) -> tuple[Settings, Policy]:

@@ -12,12 +12,15 @@ Progress = Callable[[int, int, str, float | None], None]
 
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
     """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
+    from {{ cookiecutter.package_name }} import lineage
+
     results = {}
-    for index, step in enumerate(STEPS, start=1):
-        if progress:
-            progress(index, len(STEPS), step.name, None)
-        started = time.perf_counter()
-        results[step.name] = run_step(step.name, settings, policy)
-        if progress:
-            progress(index, len(STEPS), step.name, time.perf_counter() - started)
+    with lineage.pipeline_run(settings, run_pipeline.__doc__ or ""):
+        for index, step in enumerate(STEPS, start=1):
+            if progress:
+                progress(index, len(STEPS), step.name, None)
+            started = time.perf_counter()
+            results[step.name] = run_step(step.name, settings, policy)
+            if progress:
+                progress(index, len(STEPS), step.name, time.perf_counter() - started)
     return results

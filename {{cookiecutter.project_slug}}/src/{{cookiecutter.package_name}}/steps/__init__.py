@@ -74,11 +74,23 @@ STEPS = (
         ("governance_report", "governance_html", "model_card", "provenance"),
         _govern,
     ),
-    Step("package", ("model", "model_card", "provenance", "governance_report"), ("release",), _package),
+    Step(
+        "package",
+        ("model", "model_card", "provenance", "governance_report", "governance_html"),
+        ("release",),
+        _package,
+    ),
 )
 BY_NAME = {step.name: step for step in STEPS}
 
 
 def run_step(name: str, settings: Settings, policy: Policy) -> dict:
-    """Run one step by name with the paths in `settings`; return its summary."""
-    return BY_NAME[name].call(settings, policy)
+    """Run one step by name with the paths in `settings`, reported to lineage; return its summary."""
+    from {{ cookiecutter.package_name }} import lineage
+
+    step = BY_NAME[name]
+    inputs = [getattr(settings.paths, field) for field in step.inputs]
+    outputs = [getattr(settings.paths, field) for field in step.outputs]
+    with lineage.step_run(step.name, step.call.__doc__ or "", inputs, outputs, settings) as run:
+        run["summary"] = step.call(settings, policy)
+    return run["summary"]

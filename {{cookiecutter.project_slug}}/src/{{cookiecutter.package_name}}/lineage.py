@@ -1,0 +1,476 @@
+"""OpenLineage for every step run, whoever orchestrates it.
+
+`step_run` wraps `steps.run_step`, so the CLI, the local runner and every
+orchestrator's steps report the same way: START, then COMPLETE or FAIL, with
+the step's input and output files as datasets. `pipeline_run` makes
+the parent run the steps of one local pipeline belong to; an external
+orchestrator names its own run in the PARENT_RUN_ENV variable instead.
+
+The transport comes from `openlineage.yml` (or OPENLINEAGE_CONFIG), and
+OPENLINEAGE_URL / OPENLINEAGE__TRANSPORT__* variables override it; code never
+picks one. OPENLINEAGE_DISABLED=true turns lineage off.
+"""
+
+import functools
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import attr
+import yaml
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    data_quality_metrics_input_dataset,
+    documentation_job,
+    error_message_run,
+    job_type_job,
+    nominal_time_run,
+    output_statistics_output_dataset,
+    parent_run,
+    processing_engine_run,
+    schema_dataset,
+    source_code_location_job,
+)
+from openlineage.client.generated.base import RunFacet
+from openlineage.client.transport import get_default_factory
+from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, Settings, orchestrator
+
+PRODUCER = f"urn:{{ cookiecutter.project_slug }}:lineage:{__version__}"
+DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug }}"
+PIPELINE_JOB = "pipeline"
+DATASET_NAMESPACE = "file"
+GOVERNANCE_FACET = "{{ cookiecutter.package_name }}_governance"
+GOVERNANCE_SCHEMA = "https://{{ cookiecutter.project_slug }}.example.com/schemas/GovernanceRunFacet.json#/$defs/GovernanceRunFacet"
+# Static run ids (a retried step reports the same run) need a fixed instant.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@attr.define
+class GovernanceRunFacet(RunFacet):
+    """The governance verdict on the run of the govern step (schema in schemas/)."""
+
+    verdict: str
+    policyVersion: str  # noqa: N815 - OpenLineage facets are camelCase
+    profile: str | None = None
+    modelSha256: str | None = None  # noqa: N815
+    gates: list = attr.field(factory=list)
+
+    @staticmethod
+    def _get_schema() -> str:
+        return GOVERNANCE_SCHEMA
+
+
+def namespace() -> str:
+    return os.environ.get("OPENLINEAGE_NAMESPACE") or DEFAULT_NAMESPACE
+
+
+def _env_overrides() -> dict:
+    """OPENLINEAGE_URL and OPENLINEAGE__A__B=value variables as a nested config dict."""
+    config: dict = {}
+    if url := os.environ.get("OPENLINEAGE_URL"):
+        transport = {
+            "type": "http",
+            "url": url,
+            "endpoint": os.environ.get("OPENLINEAGE_ENDPOINT", "api/v1/lineage"),
+        }
+        if key := os.environ.get("OPENLINEAGE_API_KEY"):
+            transport["auth"] = {"type": "api_key", "apiKey": key}
+        config["transport"] = transport
+    for name, raw in sorted(os.environ.items()):
+        if not name.startswith("OPENLINEAGE__"):
+            continue
+        *parents, leaf = name.removeprefix("OPENLINEAGE__").lower().split("__")
+        node = config
+        for part in parents:
+            node = node.setdefault(part, {})
+        try:
+            node[leaf] = json.loads(raw)
+        except ValueError:
+            node[leaf] = raw
+    return config
+
+
+def transport_config() -> dict:
+    """The transport: openlineage.yml, overridden by the environment."""
+    path = Path(os.environ.get("OPENLINEAGE_CONFIG") or "openlineage.yml")
+    try:
+        config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProjectError(f"{path} is not readable YAML: {exc}") from exc
+    transport = dict(config.get("transport") or {})
+    override = _env_overrides().get("transport") or {}
+    if override.get("type") not in (None, transport.get("type")):
+        transport = {}  # the environment names another kind of transport: the file's keys don't apply
+    transport.update(override)
+    return transport or {"type": "console"}
+
+
+def make_client() -> OpenLineageClient:
+    """A client for the configured transport (a no-op one when OPENLINEAGE_DISABLED is true)."""
+    if os.environ.get("OPENLINEAGE_DISABLED", "").strip().lower() == "true":
+        return OpenLineageClient()  # the client turns itself into a no-op
+    transport = transport_config()
+    if transport.get("type") == "file" and transport.get("log_file_path"):
+        Path(transport["log_file_path"]).parent.mkdir(parents=True, exist_ok=True)
+    return OpenLineageClient(transport=get_default_factory().create(transport))
+
+
+_client: OpenLineageClient | None = None
+
+
+def client() -> OpenLineageClient:
+    """The injected client if any, else one for the current directory's configuration."""
+    return _client or make_client()
+
+
+# After one failed send this process stops trying (one warning, not one retry
+# cycle per event), unless lineage is required.
+_broken = False
+
+
+@contextmanager
+def use_client(replacement: OpenLineageClient) -> Iterator[None]:
+    """Send this block's events through `replacement` (tests inject a transport this way)."""
+    global _client, _broken
+    previous, _client, _broken = _client, replacement, False
+    try:
+        yield
+    finally:
+        _client, _broken = previous, False
+
+
+def emit(event: RunEvent, required: bool, through: OpenLineageClient) -> None:
+    """Send one event; an outage is one warning unless lineage is required."""
+    global _broken
+    if _broken and not required:
+        return
+    try:
+        through.emit(event)
+    except Exception as exc:  # any transport failure: network, disk, serialisation
+        if required:
+            raise ProjectError(
+                f"lineage: could not send {event.eventType.value} of {event.job.name}: {exc}"
+            ) from exc
+        print(f"warning: lineage is not being recorded ({type(exc).__name__}: {exc})", file=sys.stderr)
+        _broken = True
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _as_uuid(external_id: str) -> str:
+    """An orchestrator's run id as a run UUID: itself when it is one, else derived from it."""
+    try:
+        import uuid
+
+        return str(uuid.UUID(external_id))
+    except ValueError:
+        return str(generate_static_uuid(EPOCH, external_id.encode()))
+
+
+@functools.cache
+def _source_location() -> source_code_location_job.SourceCodeLocationJobFacet | None:
+    """The git commit this code runs from, when it runs from a git work tree."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        commit = subprocess.run(  # noqa: S603 - fixed arguments
+            [git, "rev-parse", "--verify", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        remote = subprocess.run(  # noqa: S603
+            [git, "remote", "get-url", "origin"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    url = remote or Path.cwd().resolve().as_uri()
+    return source_code_location_job.SourceCodeLocationJobFacet(
+        type="git", url=url, repoUrl=remote or None, version=commit
+    )
+
+
+def _job(name: str, doc: str, job_type: str) -> Job:
+    facets = {
+        "jobType": job_type_job.JobTypeJobFacet(
+            processingType="BATCH", integration=orchestrator(), jobType=job_type
+        ),
+    }
+    if doc:
+        facets["documentation"] = documentation_job.DocumentationJobFacet(description=doc)
+    if location := _source_location():
+        facets["sourceCodeLocation"] = location
+    return Job(namespace=namespace(), name=name, facets=facets)
+
+
+def _run_facets(started: str, parent: tuple[str, str] | None) -> dict:
+    facets = {
+        "nominalTime": nominal_time_run.NominalTimeRunFacet(nominalStartTime=started),
+        "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
+            version=platform.python_version(), name="python", openlineageAdapterVersion=_client_version()
+        ),
+    }
+    if parent:
+        run_id, job_name = parent
+        facets["parent"] = parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=run_id), job=parent_run.Job(namespace=namespace(), name=job_name)
+        )
+    return facets
+
+
+@functools.cache
+def _client_version() -> str:
+    try:
+        return version("openlineage-python")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _schema(path: Path) -> schema_dataset.SchemaDatasetFacet | None:
+    """Column names and types of a CSV, read from its first rows."""
+    if path.suffix != ".csv" or not path.is_file():
+        return None
+    import pandas as pd
+
+    try:
+        head = pd.read_csv(path, nrows=200)
+    except Exception:  # noqa: BLE001 - lineage describes what it can and never fails the step
+        return None
+    fields = [
+        schema_dataset.SchemaDatasetFacetFields(name=str(c), type=str(t)) for c, t in head.dtypes.items()
+    ]
+    return schema_dataset.SchemaDatasetFacet(fields=fields)
+
+
+def _size(path: Path) -> int | None:
+    if path.is_file():
+        return path.stat().st_size
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return None
+
+
+def dataset_name(path: Path) -> str:
+    return str(Path(path).resolve())
+
+
+def _inputs(paths: list[Path], summary: dict | None) -> list[InputDataset]:
+    datasets = []
+    for path in paths:
+        facets = {}
+        if schema := _schema(path):
+            facets["schema"] = schema
+        input_facets = {}
+        if summary and "null_counts" in summary and summary.get("input") and Path(summary["input"]) == path:
+            # validate-data profiled this input: its row and null counts are data quality metrics
+            input_facets["dataQualityMetrics"] = (
+                data_quality_metrics_input_dataset.DataQualityMetricsInputDatasetFacet(
+                    rowCount=summary.get("rows"),
+                    bytes=_size(path),
+                    columnMetrics={
+                        column: data_quality_metrics_input_dataset.ColumnMetrics(nullCount=count)
+                        for column, count in summary["null_counts"].items()
+                    },
+                )
+            )
+        datasets.append(
+            InputDataset(
+                namespace=DATASET_NAMESPACE, name=dataset_name(path), facets=facets, inputFacets=input_facets
+            )
+        )
+    return datasets
+
+
+def _outputs(paths: list[Path], summary: dict | None) -> list[OutputDataset]:
+    datasets = []
+    for path in paths:
+        facets, output_facets = {}, {}
+        if summary is not None:
+            if schema := _schema(path):
+                facets["schema"] = schema
+            rows = summary.get("rows") if summary.get("output") == str(path) else None
+            files = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else None
+            output_facets["outputStatistics"] = (
+                output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                    rowCount=rows, size=_size(path), fileCount=files
+                )
+            )
+        datasets.append(
+            OutputDataset(
+                namespace=DATASET_NAMESPACE,
+                name=dataset_name(path),
+                facets=facets,
+                outputFacets=output_facets,
+            )
+        )
+    return datasets
+
+
+def _governance_facet(summary: dict) -> GovernanceRunFacet | None:
+    if "verdict" not in summary:
+        return None
+    gates = [
+        {
+            key: gate.get(key)
+            for key in ("gate", "metric", "attribute", "value", "limit", "passed")
+            if key in gate
+        }
+        for gate in summary.get("gates", [])
+    ]
+    return GovernanceRunFacet(
+        verdict=summary["verdict"],
+        policyVersion=str(summary.get("policy_version", "")),
+        profile=summary.get("profile"),
+        modelSha256=summary.get("model_sha256"),
+        gates=gates,
+    )
+
+
+def _parent() -> tuple[str, str] | None:
+    external = os.environ.get(PARENT_RUN_ENV)
+    return (_as_uuid(external), PIPELINE_JOB) if external else None
+
+
+@contextmanager
+def step_run(
+    name: str, doc: str, inputs: list[Path], outputs: list[Path], settings: Settings
+) -> Iterator[dict]:
+    """Report one step run. Put the step's summary in the yielded dict's "summary" key."""
+    parent = _parent()
+    run_id = str(
+        generate_static_uuid(EPOCH, f"{parent[0]}/{name}".encode()) if parent else generate_new_uuid()
+    )
+    started = _now()
+    job = _job(name, doc, "STEP")
+    run_facets = _run_facets(started, parent)
+    required = settings.lineage.required
+    sender = client()
+    emit(
+        RunEvent(
+            eventType=RunState.START,
+            eventTime=started,
+            run=Run(runId=run_id, facets=run_facets),
+            job=job,
+            inputs=_inputs(inputs, None),
+            outputs=_outputs(outputs, None),
+            producer=PRODUCER,
+        ),
+        required,
+        sender,
+    )
+    result: dict = {}
+    try:
+        yield result
+    except BaseException as exc:
+        facets = dict(run_facets)
+        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message=str(exc) or type(exc).__name__,
+            programmingLanguage="python",
+            stackTrace=traceback.format_exc(),
+        )
+        if (governance := _governance_facet(getattr(exc, "summary", None) or {})) is not None:
+            facets[GOVERNANCE_FACET] = governance
+        emit(
+            RunEvent(
+                eventType=RunState.FAIL,
+                eventTime=_now(),
+                run=Run(runId=run_id, facets=facets),
+                job=job,
+                inputs=_inputs(inputs, None),
+                outputs=_outputs(outputs, None),
+                producer=PRODUCER,
+            ),
+            required,
+            sender,
+        )
+        raise
+    summary = result.get("summary") or {}
+    facets = dict(run_facets)
+    if (governance := _governance_facet(summary)) is not None:
+        facets[GOVERNANCE_FACET] = governance
+    emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime=_now(),
+            run=Run(runId=run_id, facets=facets),
+            job=job,
+            inputs=_inputs(inputs, summary),
+            outputs=_outputs(outputs, summary),
+            producer=PRODUCER,
+        ),
+        required,
+        sender,
+    )
+
+
+@contextmanager
+def pipeline_run(settings: Settings, doc: str) -> Iterator[str]:
+    """Report a whole local pipeline run; steps inside it name it as their parent."""
+    external = os.environ.get(PARENT_RUN_ENV)
+    run_id = _as_uuid(external) if external else str(generate_new_uuid())
+    started = _now()
+    job = _job(PIPELINE_JOB, doc, "PIPELINE")
+    facets = _run_facets(started, None)
+    required = settings.lineage.required
+    sender = client()
+    emit(
+        RunEvent(
+            eventType=RunState.START,
+            eventTime=started,
+            run=Run(runId=run_id, facets=facets),
+            job=job,
+            producer=PRODUCER,
+        ),
+        required,
+        sender,
+    )
+    os.environ[PARENT_RUN_ENV] = run_id
+    try:
+        yield run_id
+    except BaseException as exc:
+        failed = dict(facets)
+        failed["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message=str(exc) or type(exc).__name__, programmingLanguage="python"
+        )
+        emit(
+            RunEvent(
+                eventType=RunState.FAIL,
+                eventTime=_now(),
+                run=Run(runId=run_id, facets=failed),
+                job=job,
+                producer=PRODUCER,
+            ),
+            required,
+            sender,
+        )
+        raise
+    finally:
+        if external is None:
+            os.environ.pop(PARENT_RUN_ENV, None)
+        else:
+            os.environ[PARENT_RUN_ENV] = external
+    emit(
+        RunEvent(
+            eventType=RunState.COMPLETE,
+            eventTime=_now(),
+            run=Run(runId=run_id, facets=facets),
+            job=job,
+            producer=PRODUCER,
+        ),
+        required,
+        sender,
+    )
