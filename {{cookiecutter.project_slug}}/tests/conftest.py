@@ -17,6 +17,12 @@ def workdir(tmp_path, monkeypatch) -> Path:
     shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
     shutil.copytree(PROJECT / "governance", tmp_path / "governance")
     monkeypatch.chdir(tmp_path)
+    # lineage goes to a file inside the scratch root, whatever openlineage.yml says
+    for name in ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "OPENLINEAGE_DISABLED", "OPENLINEAGE_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", "artifacts/lineage/events.jsonl")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
     return tmp_path
 
 

@@ -135,6 +135,46 @@ def validate(root: Path, fmt: str) -> None:
         raise SystemExit(1)
 
 
+@cli.group()
+def lineage() -> None:
+    """Show or check the lineage of the last pipeline run (from the lineage events file)."""
+
+
+EVENTS_HELP = "Lineage events (default: the file openlineage.yml or OPENLINEAGE_* env names)."
+
+
+@lineage.command()
+@click.option("--events", type=click.Path(path_type=Path), help=EVENTS_HELP)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True
+)
+def show(events: Path | None, fmt: str) -> None:
+    """Print the datasets and jobs of the last pipeline run; mermaid or dot for a picture."""
+    from {{ cookiecutter.package_name }}.lineage import events_path
+    from {{ cookiecutter.package_name }}.lineage_graph import last_pipeline, read_events, render
+
+    click.echo(render(last_pipeline(read_events(events or events_path())), fmt))
+
+
+@lineage.command()
+@click.option("--events", type=click.Path(path_type=Path), help=EVENTS_HELP)
+@click.pass_obj
+def check(app: App, events: Path | None) -> None:
+    """Exit 1 when a run of the last pipeline run failed or never ended, or an output has no producer."""
+    from {{ cookiecutter.package_name }}.lineage import events_path
+    from {{ cookiecutter.package_name }}.lineage_graph import expected_outputs, last_pipeline, problems, read_events
+
+    source = events or events_path()
+    graph = last_pipeline(read_events(source))
+    found = problems(graph, expected_outputs(app.settings()))
+    for line in found:
+        click.echo(line)
+    if found:
+        click.echo(f"lineage check: {len(found)} problem(s) in {source}", err=True)
+        raise SystemExit(1)
+    click.echo(f"lineage check: {len(graph.runs)} runs, every output produced, every run complete")
+
+
 for _step in STEPS:
     cli.add_command(_step_command(_step))
 

@@ -44,10 +44,16 @@ class PathSettings(_Strict):
     predictions: Path = Path("artifacts/metrics/predictions.csv")
 
 
+class LineageSettings(_Strict):
+    # true: a step fails when its lineage events cannot be sent (false: one warning)
+    required: bool = False
+
+
 class Settings(_Strict):
     data: DataSettings = DataSettings()
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
+    lineage: LineageSettings = LineageSettings()
 
 
 def load_settings(path: Path | None = None) -> Settings:

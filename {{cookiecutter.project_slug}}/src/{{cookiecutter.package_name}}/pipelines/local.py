@@ -4,6 +4,7 @@ import time
 from collections.abc import Callable
 
 from {{ cookiecutter.package_name }}.governance.policy import Policy
+from {{ cookiecutter.package_name }}.lineage import pipeline_run
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 
@@ -13,11 +14,12 @@ Progress = Callable[[int, int, str, float | None], None]
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
     """Run ingest -> validate-data -> train -> evaluate; stop at the first failure."""
     results = {}
-    for index, step in enumerate(STEPS, start=1):
-        if progress:
-            progress(index, len(STEPS), step.name, None)
-        started = time.perf_counter()
-        results[step.name] = run_step(step.name, settings, policy)
-        if progress:
-            progress(index, len(STEPS), step.name, time.perf_counter() - started)
+    with pipeline_run(settings, "Every step in order, on one machine."):  # the steps' parent run
+        for index, step in enumerate(STEPS, start=1):
+            if progress:
+                progress(index, len(STEPS), step.name, None)
+            started = time.perf_counter()
+            results[step.name] = run_step(step.name, settings, policy)
+            if progress:
+                progress(index, len(STEPS), step.name, time.perf_counter() - started)
     return results

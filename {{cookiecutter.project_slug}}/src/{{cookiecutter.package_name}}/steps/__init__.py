@@ -60,4 +60,9 @@ BY_NAME = {step.name: step for step in STEPS}
 
 def run_step(name: str, settings: Settings, policy: Policy) -> dict:
     """Run one step by name with the paths in `settings`; return its summary."""
-    return BY_NAME[name].call(settings, policy)
+    from {{ cookiecutter.package_name }}.lineage import step_run
+
+    step = BY_NAME[name]
+    with step_run(step, settings) as run:  # OpenLineage START, then COMPLETE or FAIL
+        run.summary = step.call(settings, policy)
+    return run.summary
