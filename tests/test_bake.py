@@ -38,6 +38,12 @@ def test_default_bake_has_the_expected_files(default_project):
         "src/mlops_demo/checks/__init__.py",
         "tests/test_steps.py",
         "tests/test_cli.py",
+        "openlineage.yml",
+        "docs/lineage.md",
+        "src/mlops_demo/lineage.py",
+        "src/mlops_demo/lineage_graph.py",
+        "src/mlops_demo/schemas/GovernanceRunFacet.json",
+        "tests/test_lineage.py",
     }
     missing = expected - files
     assert not missing, f"default bake lacks {sorted(missing)}"

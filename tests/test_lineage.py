@@ -46,6 +46,16 @@ def small(project: Path) -> Path:
     return project
 
 
+@pytest.mark.parametrize("transport", ["file", "http", "console"])
+def test_openlineage_yml_names_the_chosen_transport(bake, transport):
+    project = bake(lineage_transport=transport)
+    config = yaml.safe_load((project / "openlineage.yml").read_text())
+    assert config["transport"]["type"] == transport, config
+    schema_file = project / "src" / package_of(project) / "schemas/GovernanceRunFacet.json"
+    schema = json.loads(schema_file.read_text())
+    assert schema["$defs"]["GovernanceRunFacet"]["required"], "governance facet schema not rendered"
+
+
 @needs_oracle
 def test_events_file_after_run_conforms_to_the_openlineage_spec(bake):
     # given a default project (file transport) that ran its pipeline
