@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/mlops-demo
 
-.PHONY: demo test lint format clean
+.PHONY: demo test test-thorough lint format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,16 +20,19 @@ demo: $(BIN)/.installed  ## bake the default project, install it, run its pipeli
 	@echo "demo project: $(DEMO_PROJECT) (outputs under $(DEMO_PROJECT)/artifacts)"
 
 test: $(BIN)/.installed  ## lint the template, bake every option, run the baked projects' tests
-	$(BIN)/ruff check hooks tests scripts local_extensions.py
+	$(BIN)/ruff check hooks tests scripts benchmarks local_extensions.py
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check hooks tests scripts local_extensions.py
-	$(BIN)/ruff format --check hooks tests scripts local_extensions.py
+	$(BIN)/ruff check hooks tests scripts benchmarks local_extensions.py
+	$(BIN)/ruff format --check hooks tests scripts benchmarks local_extensions.py
 
 format: $(BIN)/.installed  ## ruff-format the template's own files and, through a bake, the generated ones
-	$(BIN)/ruff format hooks tests scripts local_extensions.py
+	$(BIN)/ruff format hooks tests scripts benchmarks local_extensions.py
 	$(BIN)/python scripts/format_template.py
+
+bench: $(BIN)/.installed  ## measure bake time, validator throughput, pipeline overhead, install time
+	$(BIN)/python benchmarks/run.py --write
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -22,7 +22,12 @@ PKG = f"src/{PACKAGE}"
 # rest of its traces are Jinja conditions inside shared files.
 COMPONENT_PATHS = {
     "tekton": ["tekton", "deploy", "docs/tekton.md", "tests/test_tekton.py"],
-    "kfp": [f"{PKG}/pipelines/kfp.py", "docs/kubeflow.md", "tests/test_kfp.py"],
+    "kfp": [
+        f"{PKG}/pipelines/kfp.py",
+        f"{PKG}/pipelines/kfp_task.py",
+        "docs/kubeflow.md",
+        "tests/test_kfp.py",
+    ],
     "mlflow": [f"{PKG}/tracking.py", "tests/test_tracking.py"],
     "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py"],
     "github-actions": [".github"],

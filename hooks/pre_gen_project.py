@@ -9,6 +9,7 @@ and lints as-is.
 import keyword
 import re
 import sys
+import unicodedata
 
 ANSWERS = {
     "project_name": "{{ cookiecutter.project_name | escaped }}",
@@ -21,6 +22,20 @@ ANSWERS = {
     "k8s_namespace": "{{ cookiecutter.k8s_namespace | escaped }}",
     "image": "{{ cookiecutter.image | escaped }}",
 }
+
+# The answers as given, before cookiecutter rendered them: answers passed on
+# the command line are evaluated as Jinja ("{{ 7*7 }}" becomes "49"), so text
+# that holds Jinja syntax would silently change. (cruft renders without
+# `_cookiecutter`; then the rendered answers are all there is.)
+# {% set given = _cookiecutter if _cookiecutter is defined else cookiecutter %}
+GIVEN_TEXT = {
+    "project_name": "{{ given.project_name | escaped }}",
+    "description": "{{ given.description | escaped }}",
+    "author_name": "{{ given.author_name | escaped }}",
+    "author_email": "{{ given.author_email | escaped }}",
+}
+LINE_BREAKING = {"Cc", "Cs", "Zl", "Zp"}  # control characters, surrogates, line separators
+JINJA = ("{" + "{", "{" + "%", "{" + "#")  # spelt apart: this file is itself a Jinja template
 
 # The longest name derived from the slug is the Service Tekton Triggers creates
 # for the EventListener: "el-" + slug + "-listener" must fit in 63 characters.
@@ -78,12 +93,18 @@ def problems(answers: dict[str, str]) -> list[str]:
     def bad(field: str, rule: str) -> None:
         found.append(f"{field} = {answers[field]!r}: {rule}")
 
+    for field, given in GIVEN_TEXT.items():
+        if any(mark in given for mark in JINJA):
+            marks = ", ".join(JINJA)
+            found.append(f"{field} = {given!r}: must not contain {marks} (cookiecutter evaluates Jinja)")
     for field in ("project_name", "description", "author_name"):
         value = answers[field]
+        if field in GIVEN_TEXT and any(mark in GIVEN_TEXT[field] for mark in JINJA):
+            continue
         if not value.strip():
             bad(field, "must not be empty")
-        elif any(not ch.isprintable() for ch in value):
-            bad(field, "must be one line of printable text (no newline, tab or control character)")
+        elif any(unicodedata.category(ch) in LINE_BREAKING for ch in value):
+            bad(field, "must be one line of text (no newline, tab or other control character)")
         elif len(value) > 200:
             bad(field, "must be at most 200 characters")
 

@@ -20,7 +20,7 @@ NAMES = {  # Jinja expression -> the value it bakes to below
     "{{ cookiecutter.package_name | upper }}": "ZQ_FMT",
     "{{ cookiecutter.package_name }}": "zq_fmt",
     "{{ cookiecutter.project_slug }}": "zq-fmt",
-    "{{ cookiecutter.project_name }}": "Zq Fmt",
+    "{{ cookiecutter.project_name | escaped }}": "Zq Fmt",  # in Python, user text is always escaped
 }
 OPTIONS = ["orchestrators=tekton-and-kfp", "experiment_tracking=mlflow", "data_versioning=dvc"]
 

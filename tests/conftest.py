@@ -55,6 +55,14 @@ def default_project(cookies_session) -> Path:
     return bake_with(cookies_session)
 
 
+def shared_tool(name: str) -> Path:
+    """A checker from ../shared/tools (independent oracles; never copied into the project)."""
+    for shared in (TEMPLATE.parent / "shared", Path("/work/shared")):
+        if (shared / "tools" / name).is_file():
+            return shared / "tools" / name
+    pytest.fail(f"../shared/tools/{name} not found beside the template")
+
+
 def package_of(project: Path) -> str:
     return json.loads((project / ".cookiecutter.json").read_text())["package_name"]
 

@@ -13,16 +13,11 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
-    """A scratch project root: params.yaml and governance/ copied, cwd set to it."""
+    """A scratch project root: params.yaml, openlineage.yml and governance/ copied, cwd set to it."""
     shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
+    shutil.copy(PROJECT / "openlineage.yml", tmp_path / "openlineage.yml")
     shutil.copytree(PROJECT / "governance", tmp_path / "governance")
     monkeypatch.chdir(tmp_path)
-    # lineage goes to a file inside the scratch root, whatever openlineage.yml says
-    for name in ("OPENLINEAGE_URL", "OPENLINEAGE_CONFIG", "OPENLINEAGE_DISABLED", "OPENLINEAGE_NAMESPACE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", "artifacts/lineage/events.jsonl")
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
     return tmp_path
 
 

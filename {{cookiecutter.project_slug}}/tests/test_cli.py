@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -16,7 +17,7 @@ def invoke(*args):
 
 def test_help_lists_every_step():
     result = invoke("--help")
-    for command in ("ingest", "validate-data", "train", "evaluate", "run", "validate"):
+    for command in ("ingest", "validate-data", "train", "evaluate", "govern", "package", "run", "validate"):
         assert command in result.output, f"{command} missing from --help"
 
 
@@ -25,7 +26,7 @@ def test_run_executes_the_pipeline_end_to_end(workdir):
     result = invoke("run")
     # then it succeeds and says where the model and metrics went
     assert result.exit_code == 0, result.output
-    assert "[4/4] evaluate" in result.output
+    assert "[6/6] package" in result.output
     assert (workdir / "artifacts/model/model.joblib").is_file(), "no model"
     metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
     assert metrics["roc_auc"] > 0.7, metrics
@@ -56,17 +57,27 @@ def test_missing_input_is_one_line_and_exit_2(workdir):
     assert len(result.output.strip().splitlines()) == 1, result.output
 
 
-def test_bad_data_stops_the_pipeline_before_training(workdir):
-    # given a data source with a column missing
-    sample_data.generate(200).drop(columns=["age"]).to_csv(workdir / "bad.csv", index=False)
+@pytest.mark.parametrize(
+    ("corrupt", "column"),
+    [
+        (lambda f: f.drop(columns=["age"]), "age"),
+        (lambda f: f.assign(income=f["income"].where(f.index % 5 != 0)), "income"),
+        (lambda f: f.assign(late_payments="many"), "late_payments"),
+    ],
+    ids=["missing-column", "nulls", "wrong-type"],
+)
+def test_bad_data_stops_the_pipeline_before_training(workdir, corrupt, column):
+    # given a data source with a corrupted column
+    corrupt(sample_data.generate(200)).to_csv(workdir / "bad.csv", index=False)
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     params["data"]["source"] = "bad.csv"
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
-    # when the pipeline runs, then it fails at validate-data and writes no model
+    # when the pipeline runs, then it fails at validate-data naming the column, and writes no model
     result = CliRunner().invoke(cli, ["run"])
     assert result.exit_code == 2, result.output
-    assert "age" in result.output
+    assert "validate-data ... failed" in result.output and f"column {column}" in result.output, result.output
     assert not (workdir / "artifacts/model/model.joblib").exists(), "a model was trained on bad data"
+    assert not (workdir / "artifacts/release").exists(), "something was released from bad data"
 
 
 def test_validate_finds_nothing_in_the_project():

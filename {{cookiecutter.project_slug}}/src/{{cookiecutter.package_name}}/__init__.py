@@ -1,4 +1,4 @@
-"""{{ cookiecutter.project_name }}: ML steps, pipelines, lineage and governance.
+"""{{ cookiecutter.project_name | escaped }}: ML steps, pipelines, lineage and governance.
 
 Kept import-free so `checks` (the repository validator) loads with only the
 standard library and PyYAML, as the cookiecutter hook needs.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import DEFAULT_POLICY, Policy, load_policy
 from {{ cookiecutter.package_name }}.settings import DEFAULT_PARAMS, PARAMS_ENV, Settings, load_settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
@@ -17,6 +17,11 @@ from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 
 class UsageError(click.ClickException):
     exit_code = 2
+
+    def show(self, file=None) -> None:
+        # One "Error:" line per problem (a failed governance gate is one line each).
+        for line in self.format_message().splitlines() or [""]:
+            click.echo(f"Error: {line}", err=True)
 
 
 class Group(click.Group):
@@ -64,7 +69,7 @@ class App:
 )
 @click.pass_context
 def cli(ctx: click.Context, params: Path, policy_file: Path) -> None:
-    """{{ cookiecutter.project_name }}: run the ML steps, alone or as a pipeline."""
+    """{{ cookiecutter.project_name | escaped }}: run the ML steps, alone or as a pipeline."""
     ctx.obj = App(params, policy_file)
 
 
@@ -90,9 +95,22 @@ def _step_command(step) -> click.Command:
 
 
 @cli.command()
+{%- if cookiecutter.orchestrators != "tekton" %}
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "kfp-local"]),
+    default="local",
+    show_default=True,
+    help="local: every step in this process; kfp-local: the Kubeflow pipeline through kfp.local.",
+)
+{%- endif %}
 @click.pass_obj
-def run(app: App) -> None:
+def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% endif %}) -> None:
     """Run every step locally, in order, on the settings in params.yaml."""
+{%- if cookiecutter.orchestrators != "tekton" %}
+    if engine == "kfp-local":
+        return _run_kfp_local(app)
+{%- endif %}
     from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
 
     def progress(index: int, total: int, name: str, seconds: float | None) -> None:
@@ -102,17 +120,90 @@ def run(app: App) -> None:
             click.echo(f" done in {seconds:.1f}s")
 
     settings = app.settings()
+    paths = settings.paths
     try:
         results = run_pipeline(settings, app.policy(), progress)
+    except GateFailed:
+        click.echo(" failed")
+        click.echo(f"governance:  {paths.governance_html} (verdict=fail; nothing released)")
+        raise
     except ProjectError:
         click.echo(" failed")
         raise
-    paths = settings.paths
     metrics = results["evaluate"]
     click.echo(f"model:       {paths.model}")
     click.echo(f"metrics:     {paths.metrics} (roc_auc={metrics['roc_auc']}, accuracy={metrics['accuracy']})")
     click.echo(f"predictions: {paths.predictions}")
     click.echo(f"data report: {paths.validation_report}")
+    click.echo(f"governance:  {paths.governance_html} (verdict={results['govern']['verdict']})")
+    click.echo(f"model card:  {paths.model_card}")
+    click.echo(f"provenance:  {paths.provenance}")
+    click.echo(f"release:     {paths.release}")
+    click.echo(f"lineage:     {_lineage_destination()}")
+
+
+def _lineage_destination() -> str:
+    from {{ cookiecutter.package_name }}.lineage import transport_config
+
+    transport = transport_config()
+    return transport.get("log_file_path") or transport.get("url") or transport.get("type", "console")
+
+
+@cli.group()
+def lineage() -> None:
+    """Read back the lineage of the last pipeline run (file transport)."""
+
+
+def _events_option(command):
+    return click.option(
+        "--events",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Events file (default: the file transport's log_file_path in openlineage.yml).",
+    )(command)
+
+
+def _last_pipeline(events: Path | None):
+    from {{ cookiecutter.package_name }}.lineage import transport_config
+    from {{ cookiecutter.package_name }}.lineage_graph import last_pipeline, load_events
+
+    if events is None:
+        transport = transport_config()
+        if transport.get("type") != "file":
+            kind = transport.get("type")
+            raise ProjectError(f"lineage goes to the {kind} transport, not a file: pass --events")
+        events = Path(transport["log_file_path"])
+    steps = last_pipeline(load_events(events))
+    if not steps:
+        raise ProjectError(f"{events} holds no runs yet")
+    return steps
+
+
+@lineage.command()
+@_events_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True
+)
+def show(events: Path | None, fmt: str) -> None:
+    """Print the jobs and datasets of the last pipeline run (text, Mermaid or dot)."""
+    from {{ cookiecutter.package_name }}.lineage_graph import render
+
+    click.echo(render(_last_pipeline(events), fmt, Path.cwd()))
+
+
+@lineage.command()
+@_events_option
+def check(events: Path | None) -> None:
+    """Fail when a run of the last pipeline failed or never ended, or an output has no producer."""
+    from {{ cookiecutter.package_name }}.lineage_graph import problems
+
+    steps = _last_pipeline(events)
+    found = problems(steps)
+    for problem in found:
+        click.echo(problem)
+    if found:
+        raise SystemExit(1)
+    click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
 
 
 @cli.command()
@@ -134,45 +225,69 @@ def validate(root: Path, fmt: str) -> None:
     if findings:
         raise SystemExit(1)
 
-
-@cli.group()
-def lineage() -> None:
-    """Show or check the lineage of the last pipeline run (from the lineage events file)."""
+{%- if cookiecutter.orchestrators != "tekton" %}
 
 
-EVENTS_HELP = "Lineage events (default: the file openlineage.yml or OPENLINEAGE_* env names)."
+def _run_kfp_local(app: App) -> None:
+    """The KFP pipeline through kfp.local: one subprocess per step, offline, outputs under artifacts/kfp."""
+    from {{ cookiecutter.package_name }}.files import read_json
+    from {{ cookiecutter.package_name }}.pipelines.kfp import LOCAL_ROOT, run_local
+
+    click.echo(f"kfp-local: one subprocess per step, log in {LOCAL_ROOT / 'kfp-local.log'} ...")
+    result = run_local(app.settings(), app.policy())
+    metrics = read_json(result.output("evaluate", "metrics"))
+    report = read_json(result.output("govern", "governance_report"))
+    click.echo(f"outputs:     {result.folder} (one folder per step)")
+    click.echo(f"model:       {result.output('train', 'model')}")
+    click.echo(
+        f"metrics:     {result.output('evaluate', 'metrics')} "
+        f"(roc_auc={metrics['roc_auc']}, accuracy={metrics['accuracy']})"
+    )
+    click.echo(f"governance:  {result.output('govern', 'governance_html')} (verdict={report['verdict']})")
+    if not result.ran("package"):
+        click.echo("release:     none (the governance gate failed, so package did not run)")
+        raise ProjectError("\n".join(report.get("failed") or ["governance verdict is not 'pass'"]))
+    click.echo(f"release:     {result.output('package', 'release')}")
 
 
-@lineage.command()
-@click.option("--events", type=click.Path(path_type=Path), help=EVENTS_HELP)
+@cli.command(name="compile")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="artifacts/kfp/pipeline.yaml",
+    show_default=True,
+    help="Write the pipeline's IR YAML here.",
 )
-def show(events: Path | None, fmt: str) -> None:
-    """Print the datasets and jobs of the last pipeline run; mermaid or dot for a picture."""
-    from {{ cookiecutter.package_name }}.lineage import events_path
-    from {{ cookiecutter.package_name }}.lineage_graph import last_pipeline, read_events, render
-
-    click.echo(render(last_pipeline(read_events(events or events_path())), fmt))
-
-
-@lineage.command()
-@click.option("--events", type=click.Path(path_type=Path), help=EVENTS_HELP)
 @click.pass_obj
-def check(app: App, events: Path | None) -> None:
-    """Exit 1 when a run of the last pipeline run failed or never ended, or an output has no producer."""
-    from {{ cookiecutter.package_name }}.lineage import events_path
-    from {{ cookiecutter.package_name }}.lineage_graph import expected_outputs, last_pipeline, problems, read_events
+def compile_(app: App, output: Path) -> None:
+    """Compile the Kubeflow pipeline to IR YAML (same settings, same bytes)."""
+    from {{ cookiecutter.package_name }}.pipelines.kfp import compile_pipeline
 
-    source = events or events_path()
-    graph = last_pipeline(read_events(source))
-    found = problems(graph, expected_outputs(app.settings()))
-    for line in found:
-        click.echo(line)
-    if found:
-        click.echo(f"lineage check: {len(found)} problem(s) in {source}", err=True)
-        raise SystemExit(1)
-    click.echo(f"lineage check: {len(graph.runs)} runs, every output produced, every run complete")
+    click.echo(f"compile: wrote {compile_pipeline(app.settings(), app.policy(), output)}")
+
+
+@cli.command()
+@click.option("--host", required=True, help="Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888")
+@click.option(
+    "--package",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A compiled pipeline (from compile); default: compile params.yaml now.",
+)
+@click.option("--experiment", default="{{ cookiecutter.project_slug }}", show_default=True)
+@click.option("--run-name", help="Name of the run in the KFP UI (default: file name and time).")
+@click.pass_obj
+def submit(app: App, host: str, package: Path | None, experiment: str, run_name: str | None) -> None:
+    """Submit the compiled pipeline to a Kubeflow Pipelines cluster; print the run id."""
+    import tempfile
+
+    from {{ cookiecutter.package_name }}.pipelines import kfp
+
+    with tempfile.TemporaryDirectory() as folder:
+        if package is None:
+            package = kfp.compile_pipeline(app.settings(), app.policy(), Path(folder) / "{{ cookiecutter.project_slug }}.yaml")
+        run_id = kfp.submit(package, host, experiment, run_name)
+    click.echo(f"submit: run {run_id} in experiment {experiment} at {host}")
+{%- endif %}
 
 
 for _step in STEPS:

@@ -2,4 +2,17 @@
 
 
 class ProjectError(Exception):
-    """A problem the user can fix; the CLI prints it as one line and exits 2."""
+    """A problem the user can fix; the CLI prints it (one line per problem) and exits 2."""
+
+
+class GateFailed(ProjectError):
+    """The model broke the governance policy; `summary` is govern's full result.
+
+    govern writes all its reports before raising, so the evidence is on disk;
+    lineage and the orchestrators read `summary` to attach it to the failed run.
+    The message is one line per failed gate.
+    """
+
+    def __init__(self, message: str, summary: dict):
+        super().__init__(message)
+        self.summary = summary

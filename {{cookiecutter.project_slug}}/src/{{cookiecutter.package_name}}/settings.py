@@ -10,6 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from {{ cookiecutter.package_name }}.errors import ProjectError
 
 PARAMS_ENV = "{{ cookiecutter.package_name | upper }}_PARAMS"
+# Set by whoever orchestrates a run (LOCAL{% if cookiecutter.orchestrators != "tekton" %}, KFP{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, TEKTON{% endif %}) and by the pipeline run
+# a step belongs to; lineage and provenance read them.
+ORCHESTRATOR_ENV = "{{ cookiecutter.package_name | upper }}_ORCHESTRATOR"
+PARENT_RUN_ENV = "{{ cookiecutter.package_name | upper }}_PARENT_RUN_ID"
 DEFAULT_PARAMS = Path("params.yaml")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -42,10 +46,15 @@ class PathSettings(_Strict):
     model: Path = Path("artifacts/model/model.joblib")
     metrics: Path = Path("artifacts/metrics/metrics.json")
     predictions: Path = Path("artifacts/metrics/predictions.csv")
+    governance_report: Path = Path("artifacts/reports/governance.json")
+    governance_html: Path = Path("artifacts/reports/governance.html")
+    model_card: Path = Path("artifacts/reports/model_card.md")  # model_card.json is written beside it
+    provenance: Path = Path("artifacts/reports/provenance.json")
+    release: Path = Path("artifacts/release")
 
 
 class LineageSettings(_Strict):
-    # true: a step fails when its lineage events cannot be sent (false: one warning)
+    # Off: a lineage outage is one warning and the step goes on. On: it fails the step.
     required: bool = False
 
 
@@ -54,6 +63,11 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
     lineage: LineageSettings = LineageSettings()
+
+
+def orchestrator() -> str:
+    """Who runs this step: LOCAL unless an orchestrator sets the environment variable."""
+    return os.environ.get(ORCHESTRATOR_ENV, "").strip().upper() or "LOCAL"
 
 
 def load_settings(path: Path | None = None) -> Settings:

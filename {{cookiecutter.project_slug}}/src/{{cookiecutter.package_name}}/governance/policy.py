@@ -3,11 +3,21 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from {{ cookiecutter.package_name }}.settings import load_yaml_model
 
 DEFAULT_POLICY = Path("governance/policy.yaml")
+
+# What evaluate writes to metrics.json, and what governance/fairness.py computes.
+PerformanceMetric = Literal["accuracy", "roc_auc", "f1", "precision", "recall"]
+FairnessMetric = Literal[
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "disparate_impact_ratio",
+    "smallest_group_size",
+]
 
 
 class _Strict(BaseModel):
@@ -27,9 +37,93 @@ class DataPolicy(_Strict):
     columns: dict[str, ColumnRule]
 
 
+class Bound(_Strict):
+    """A gate's limit: the value must be >= min and/or <= max."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_limit(self) -> "Bound":
+        if self.min is None and self.max is None:
+            raise ValueError("a gate needs min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class FairnessPolicy(_Strict):
+    """Gates checked for every sensitive attribute named in params.yaml (data.sensitive_features)."""
+
+    gates: dict[FairnessMetric, Bound]
+
+
+CardField = Literal[
+    "model_details.name",
+    "model_details.description",
+    "model_details.owners",
+    "model_details.contact",
+    "model_details.license",
+    "intended_use.primary_uses",
+    "intended_use.primary_users",
+    "intended_use.out_of_scope",
+    "factors.relevant",
+    "ethical_considerations",
+    "caveats_and_recommendations",
+]
+
+
+class ModelDetails(_Strict):
+    name: str = ""
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    contact: str = ""
+    license: str = ""
+
+
+class IntendedUse(_Strict):
+    primary_uses: str = ""
+    primary_users: str = ""
+    out_of_scope: str = ""
+
+
+class Factors(_Strict):
+    relevant: str = ""
+
+
+class ModelCardPolicy(_Strict):
+    """The model card sections people write, and which fields must not be empty."""
+
+    required: tuple[CardField, ...] = ()
+    model_details: ModelDetails = ModelDetails()
+    intended_use: IntendedUse = IntendedUse()
+    factors: Factors = Factors()
+    ethical_considerations: str = ""
+    caveats_and_recommendations: str = ""
+
+    def missing(self) -> list[str]:
+        """The required fields that are empty."""
+        empty = []
+        for field in self.required:
+            value: object = self
+            for part in field.split("."):
+                value = getattr(value, part)
+            if not (value.strip() if isinstance(value, str) else [v for v in value if v.strip()]):
+                empty.append(field)
+        return empty
+
+
+class ProvenancePolicy(_Strict):
+    required: bool = True
+
+
 class Policy(_Strict):
     version: str
     profile: Literal["standard", "strict", "minimal"]
+    performance: dict[PerformanceMetric, Bound] = {}
+    fairness: FairnessPolicy = FairnessPolicy(gates={})
+    model_card: ModelCardPolicy = ModelCardPolicy()
+    provenance: ProvenancePolicy = ProvenancePolicy()
     data: DataPolicy
 
 

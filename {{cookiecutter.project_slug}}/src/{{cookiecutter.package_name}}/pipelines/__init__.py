@@ -1,1 +1,1 @@
-"""Orchestrators over the same steps: local runner, Kubeflow Pipelines."""
+"""Orchestrators over the same steps: the local runner{% if cookiecutter.orchestrators != "tekton" %}, Kubeflow Pipelines{% endif %}."""

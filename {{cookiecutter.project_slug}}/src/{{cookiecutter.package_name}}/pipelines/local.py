@@ -4,7 +4,6 @@ import time
 from collections.abc import Callable
 
 from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.lineage import pipeline_run
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 
@@ -12,9 +11,11 @@ Progress = Callable[[int, int, str, float | None], None]
 
 
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
-    """Run ingest -> validate-data -> train -> evaluate; stop at the first failure."""
+    """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
+    from {{ cookiecutter.package_name }} import lineage
+
     results = {}
-    with pipeline_run(settings, "Every step in order, on one machine."):  # the steps' parent run
+    with lineage.pipeline_run(settings, run_pipeline.__doc__ or ""):
         for index, step in enumerate(STEPS, start=1):
             if progress:
                 progress(index, len(STEPS), step.name, None)

@@ -2,8 +2,8 @@
 
 Each step is a plain function with explicit input and output paths (in its own
 module). `STEPS` names the paths each one reads and writes, and `run_step` is
-the single entry every orchestrator uses: the CLI, the local runner, the KFP
-components and, through the CLI, the Tekton tasks.
+the single entry every orchestrator uses: the CLI and the local runner{% if cookiecutter.orchestrators != "tekton" %},
+the KFP components{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, the Tekton tasks through the CLI{% endif %}.
 """
 
 from collections.abc import Callable
@@ -49,20 +49,48 @@ def _evaluate(s: Settings, p: Policy) -> dict:
     return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
 
 
+def _govern(s: Settings, p: Policy) -> dict:
+    """Check the policy's gates; write the governance report, model card and provenance."""
+    from {{ cookiecutter.package_name }}.steps.govern import govern
+
+    return govern(s.paths, s.data, s.model, p)
+
+
+def _package(s: Settings, p: Policy) -> dict:
+    """Copy the model and its evidence into the release folder, if governance passed."""
+    from {{ cookiecutter.package_name }}.steps.package import package
+
+    return package(s.paths)
+
+
 STEPS = (
     Step("ingest", (), ("raw_data",), _ingest),
     Step("validate-data", ("raw_data",), ("validation_report",), _validate_data),
     Step("train", ("raw_data",), ("model",), _train),
     Step("evaluate", ("raw_data", "model"), ("metrics", "predictions"), _evaluate),
+    Step(
+        "govern",
+        ("raw_data", "validation_report", "model", "metrics", "predictions"),
+        ("governance_report", "governance_html", "model_card", "provenance"),
+        _govern,
+    ),
+    Step(
+        "package",
+        ("model", "model_card", "provenance", "governance_report", "governance_html"),
+        ("release",),
+        _package,
+    ),
 )
 BY_NAME = {step.name: step for step in STEPS}
 
 
 def run_step(name: str, settings: Settings, policy: Policy) -> dict:
-    """Run one step by name with the paths in `settings`; return its summary."""
-    from {{ cookiecutter.package_name }}.lineage import step_run
+    """Run one step by name with the paths in `settings`, reported to lineage; return its summary."""
+    from {{ cookiecutter.package_name }} import lineage
 
     step = BY_NAME[name]
-    with step_run(step, settings) as run:  # OpenLineage START, then COMPLETE or FAIL
-        run.summary = step.call(settings, policy)
-    return run.summary
+    inputs = [getattr(settings.paths, field) for field in step.inputs]
+    outputs = [getattr(settings.paths, field) for field in step.outputs]
+    with lineage.step_run(step.name, step.call.__doc__ or "", inputs, outputs, settings) as run:
+        run["summary"] = step.call(settings, policy)
+    return run["summary"]

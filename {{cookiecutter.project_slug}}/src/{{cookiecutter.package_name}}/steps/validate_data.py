@@ -42,6 +42,37 @@ def profile(frame: pd.DataFrame) -> dict:
     }
 
 
+def _failures(cases: pd.DataFrame) -> list[dict]:
+    """One entry per column and problem, in words, with an example and a row count."""
+    wrong_type = set(cases.loc[cases["check"].str.contains(r"dtype\(", regex=True), "column"])
+    failures, seen = [], set()
+    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+        example = group["failure_case"].iloc[0]
+        column = None if pd.isna(column) else column
+        if column in wrong_type and (check.startswith("coerce_dtype") or "dtype" not in check):
+            continue  # one line for a wrong type, not one per check it breaks
+        if check == "column_in_dataframe":
+            column, message = str(example), f"column {example} is missing"
+        elif check == "column_in_schema":
+            column, message = str(example), f"column {example} is not in the policy's schema"
+        elif column is None:
+            message = f"the data set fails the check '{check}'"
+        elif check == "not_nullable":
+            message = f"column {column} has {len(group)} empty value(s)"
+        elif "dtype" in check:
+            wanted = check.split("'")[1] if "'" in check else check
+            message = f"column {column} should hold {wanted} values, found {example!r}"
+        else:
+            message = f"column {column} fails {check} in {len(group)} row(s), for example {example!r}"
+        if (column, message) not in seen:
+            seen.add((column, message))
+            failures.append(
+                {"column": str(column), "check": str(check), "example": str(example), "rows": len(group)}
+                | {"message": message}
+            )
+    return failures
+
+
 def validate_data(raw: Path, report: Path, policy: DataPolicy) -> dict:
     """Check `raw` against the schema; write `report`; raise ProjectError when invalid."""
     frame = read_csv(raw)
@@ -49,18 +80,12 @@ def validate_data(raw: Path, report: Path, policy: DataPolicy) -> dict:
     try:
         build_schema(policy).validate(frame, lazy=True)
     except SchemaErrors as exc:
-        failures = exc.failure_cases.drop_duplicates(subset=["column", "check"]).head(20)
         summary["valid"] = False
-        summary["failures"] = [
-            {"column": str(row.column), "check": str(row.check), "example": str(row.failure_case)}
-            for row in failures.itertuples()
-        ]
+        summary["failures"] = _failures(exc.failure_cases)[:20]
     write_json(report, summary)
     if not summary["valid"]:
-        first = summary["failures"][0]
-        more = len(summary["failures"]) - 1
-        raise ProjectError(
-            f"data validation failed for {raw}: column {first['column']}: {first['check']}"
-            f" (example: {first['example']})" + (f" and {more} more, see {report}" if more else "")
-        )
+        # One line (the CLI's rule for bad input) that still names several problems at once.
+        messages = [failure["message"] for failure in summary["failures"]]
+        more = f"; and {len(messages) - 3} more, see {report}" if len(messages) > 3 else ""
+        raise ProjectError(f"data validation failed for {raw}: " + "; ".join(messages[:3]) + more)
     return summary

@@ -1,0 +1,85 @@
+"""Hostile answers: every bake is refused cleanly or keeps the text exactly as given.
+
+Property (hypothesis): for any project name, description and author, the bake
+either is refused by the pre-generation hook, leaving no folder, or yields a
+project whose YAML and TOML parse, whose validator passed (the post-generation
+hook ran it), and in which each value reads back exactly as given.
+`HYPOTHESIS_PROFILE=thorough` (make test-thorough) tries thousands of inputs.
+"""
+
+import json
+import os
+
+import pytest
+import tomllib
+import yaml
+from conftest import TEMPLATE
+from cookiecutter.exceptions import CookiecutterException
+from cookiecutter.main import cookiecutter
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from jinja2 import TemplateError
+
+settings.register_profile("default", max_examples=300, deadline=None)
+settings.register_profile("thorough", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+NASTY = ['"', "'", ":", "#", "{{", "}}", "{%", "%}", "$(", "${{", "`", "\n", "\t", "\\", "- ", "&", "*", "|"]
+printable = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp"))
+text = st.one_of(
+    st.text(max_size=40),
+    st.text(printable, min_size=1, max_size=60),
+    st.text(printable, min_size=1, max_size=60),
+    st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=5)), max_size=12).map("".join),
+    st.text(alphabet="aé漢🙂 ", min_size=150, max_size=260),
+)
+
+
+def bake_or_refuse(out, context: dict) -> str | None:
+    """The baked project's folder, or None when cookiecutter or the hook refused."""
+    try:
+        return cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), extra_context=context)
+    except CookiecutterException:  # our hooks refused
+        return None
+    except TemplateError:  # cookiecutter evaluates answers as Jinja, and this one is malformed
+        return None
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=text, description=text, author=text)
+def test_hostile_text_is_refused_or_kept_exactly(tmp_path_factory, capfd, name, description, author):
+    out = tmp_path_factory.mktemp("hostile")
+    context = {"project_name": name, "description": description, "author_name": author}
+    capfd.readouterr()
+    project = bake_or_refuse(out, context)
+    if project is None:
+        errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]
+        field = errors[0].split(" = ")[0].removeprefix("error: ") if errors else "by cookiecutter"
+        event(f"refused: {field}")
+        assert list(out.iterdir()) == [], f"refused bake left {list(out.iterdir())}"
+        assert not any("failed validation" in line for line in errors), f"baked project was broken: {errors}"
+        return
+    event("baked")
+    root = out / project
+    for path in [*root.rglob("*.yaml"), *root.rglob("*.yml")]:
+        list(yaml.safe_load_all(path.read_text(encoding="utf-8")))  # raises if broken
+    meta = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert meta["description"] == description, "description changed on its way into pyproject.toml"
+    assert meta["authors"][0]["name"] == author, "author changed on its way into pyproject.toml"
+    answers = json.loads((root / ".cookiecutter.json").read_text(encoding="utf-8"))
+    assert (answers["project_name"], answers["description"]) == (name, description), "answers not kept"
+    assert name in (root / "README.md").read_text(encoding="utf-8"), "project name missing from README"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"description": "{{ 7*7 }}"},
+        {"project_name": "Demo {% if 1 %}x{% endif %}"},
+        {"author_name": "a\nb: injected"},
+    ],
+    ids=["jinja-expression", "jinja-statement", "newline-key-injection"],
+)
+def test_template_syntax_and_newlines_are_refused_not_evaluated(tmp_path, context):
+    assert bake_or_refuse(tmp_path, context) is None, f"{context} was baked"
+    assert list(tmp_path.iterdir()) == []

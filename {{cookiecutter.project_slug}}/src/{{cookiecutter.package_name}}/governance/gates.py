@@ -1,0 +1,72 @@
+"""Gates: compare measured values with the policy's limits, one result per limit."""
+
+from {{ cookiecutter.package_name }}.governance.policy import Bound, Policy
+
+
+def _check(gate: str, metric: str, value: float | None, bound: Bound, **extra: object) -> list[dict]:
+    """One result for each side (min, max) of `bound`; a value that is missing fails."""
+    results = []
+    for side, limit in (("min", bound.min), ("max", bound.max)):
+        if limit is None:
+            continue
+        passed = value is not None and (value >= limit if side == "min" else value <= limit)
+        results.append(
+            {"gate": gate, "metric": metric, "value": value, "limit": limit, "bound": side, "passed": passed}
+            | extra
+        )
+    return results
+
+
+def performance_gates(metrics: dict, policy: Policy) -> list[dict]:
+    """Evaluate's metrics against policy.performance."""
+    results = []
+    for metric, bound in policy.performance.items():
+        value = metrics.get(metric)
+        results += _check("performance", metric, None if value is None else float(value), bound)
+    return results
+
+
+def fairness_gates(fairness: dict[str, dict], policy: Policy) -> list[dict]:
+    """Every sensitive attribute's disparities against policy.fairness.gates."""
+    results = []
+    for attribute, assessment in fairness.items():
+        for metric, bound in policy.fairness.gates.items():
+            value = assessment["disparities"][metric]
+            results += _check("fairness", metric, value, bound, attribute=attribute)
+    return results
+
+
+def data_gate(validation: dict) -> list[dict]:
+    """The data passed validate-data's schema (1) or not (0)."""
+    valid = 1.0 if validation.get("valid") is True else 0.0
+    return _check("data", "schema_valid", valid, Bound(min=1))
+
+
+def model_card_gate(policy: Policy) -> list[dict]:
+    """No required model card field is empty."""
+    missing = policy.model_card.missing()
+    extra = {"detail": "empty: " + ", ".join(missing)} if missing else {}
+    return _check("model_card", "missing_required_fields", float(len(missing)), Bound(max=0), **extra)
+
+
+def provenance_gate(statement: dict | None, model_sha256: str, policy: Policy) -> list[dict]:
+    """A provenance statement names the model's digest as its subject (when policy requires one)."""
+    if not policy.provenance.required:
+        return []
+    subjects = (statement or {}).get("subject", [])
+    recorded = any(subject.get("digest", {}).get("sha256") == model_sha256 for subject in subjects)
+    return _check("provenance", "model_digest_recorded", 1.0 if recorded else 0.0, Bound(min=1))
+
+
+def verdict(results: list[dict]) -> str:
+    return "pass" if all(result["passed"] for result in results) else "fail"
+
+
+def describe(result: dict) -> str:
+    """One line a person can act on: gate, attribute, metric, value and limit."""
+    where = f" for {result['attribute']}" if result.get("attribute") else ""
+    value = "missing" if result["value"] is None else f"{result['value']:g}"
+    word = "below the min" if result["bound"] == "min" else "above the max"
+    detail = f" ({result['detail']})" if result.get("detail") else ""
+    limit = f"{result['limit']:g}"
+    return f"{result['gate']} gate failed{where}: {result['metric']} = {value} is {word} {limit}{detail}"

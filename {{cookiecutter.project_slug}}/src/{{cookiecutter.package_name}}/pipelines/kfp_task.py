@@ -1,0 +1,54 @@
+"""What runs inside a Kubeflow Pipelines task, around `run_step`.
+
+The components in `pipelines/kfp.py` import this module at run time, where
+`kfp.dsl` is only a stub: so it must not import kfp.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.governance.policy import Policy
+from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV, PathSettings, Settings
+
+
+def task_inputs(params: str, policy: str, run_id: str, **paths: str) -> tuple[Settings, Policy]:
+    """Settings and policy for one task: the pipeline parameters plus this task's artifact paths.
+
+    Also tells lineage and provenance that KFP runs this step, as a child of
+    the pipeline run `run_id`.
+    """
+    os.environ[ORCHESTRATOR_ENV] = "KFP"
+    os.environ[PARENT_RUN_ENV] = run_id
+    settings = Settings.model_validate({**json.loads(params), "paths": paths})
+    return settings, Policy.model_validate(json.loads(policy))
+
+
+def stage(folder: str, **artifacts: str) -> dict[str, str]:
+    """Copy input artifacts into `folder` under their params.yaml file names.
+
+    KFP names an artifact's file after the output (`model`, `model_card`), and
+    a step that reads files side by side (package copies the model card's JSON
+    from beside its Markdown) or copies them by name needs the usual names.
+    `model_card_json` lands beside the staged model card.
+    """
+    from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+
+    defaults = PathSettings()
+    staged = {}
+    for field, source in artifacts.items():
+        if field == "model_card_json":
+            target = model_card_json(Path(folder) / defaults.model_card.name)
+        else:
+            target = Path(folder) / getattr(defaults, field).name
+            staged[field] = str(target)
+        shutil.copyfile(source, target)
+    return staged
+
+
+def copy_beside(markdown: str, target: str) -> None:
+    """Copy the JSON that a step wrote beside `markdown` to `target` (its own artifact)."""
+    from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+
+    shutil.copyfile(model_card_json(Path(markdown)), target)

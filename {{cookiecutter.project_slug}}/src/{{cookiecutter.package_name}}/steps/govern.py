@@ -1,0 +1,118 @@
+"""Govern: check the policy's gates and write the evidence a reviewer reads.
+
+Writes the provenance statement, the model card (Markdown and JSON), and the
+governance report (JSON and HTML), all before deciding; a failed gate then
+raises GateFailed, one line per failed gate, so the pipeline stops before package.
+"""
+
+import json
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.errors import GateFailed
+from {{ cookiecutter.package_name }}.files import atomic_path, read_json, write_json
+from {{ cookiecutter.package_name }}.governance import fairness, gates, model_card, provenance, report
+from {{ cookiecutter.package_name }}.governance.policy import Policy
+from {{ cookiecutter.package_name }}.settings import DataSettings, ModelSettings, PathSettings
+from {{ cookiecutter.package_name }}.tables import read_csv, split
+
+
+def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
+    """What a model card says about a data split: size, label balance, groups."""
+    return {
+        "source": data.source,
+        "file": raw.as_posix(),
+        "sha256": raw_sha256,
+        "rows": len(rows),
+        "positive_rate": round(float(rows[data.target].mean()), 6),
+        "groups": {
+            attribute: {str(k): int(v) for k, v in rows[attribute].value_counts().sort_index().items()}
+            for attribute in data.sensitive_features
+            if attribute in rows
+        },
+    }
+
+
+def model_card_json(markdown: Path) -> Path:
+    """The JSON model card lives beside the Markdown one."""
+    return Path(markdown).with_suffix(".json")
+
+
+def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
+    """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
+    started = provenance.utc_now()
+    metrics = read_json(paths.metrics)
+    validation = read_json(paths.validation_report)
+    predictions = read_csv(paths.predictions)
+    model_sha256 = provenance.sha256_file(paths.model)
+    raw_sha256 = provenance.sha256_file(paths.raw_data)
+    by_attribute = fairness.assess(predictions, data.sensitive_features)
+
+    statement = provenance.statement(
+        paths.model,
+        model_sha256,
+        data_files=[paths.raw_data],
+        byproducts=[paths.validation_report, paths.metrics, paths.predictions],
+        parameters={
+            "data": data.model_dump(mode="json"),
+            "model": model.model_dump(mode="json"),
+            "policy": {"version": policy.version, "profile": policy.profile},
+        },
+        started=started,
+    )
+    write_json(paths.provenance, statement)
+
+    results = (
+        gates.data_gate(validation)
+        + gates.performance_gates(metrics, policy)
+        + gates.fairness_gates(by_attribute, policy)
+        + gates.model_card_gate(policy)
+        + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
+    )
+    verdict = gates.verdict(results)
+
+    frame = read_csv(paths.raw_data)
+    train_rows, test_rows = split(frame, data)
+    card = model_card.build(
+        policy.model_card,
+        model={
+            "algorithm": model.algorithm,
+            "file": paths.model.as_posix(),
+            "sha256": model_sha256,
+            "date": started,
+            "policy_version": policy.version,
+        },
+        metrics=metrics,
+        evaluation_data=_data_facts(test_rows, data, paths.raw_data, raw_sha256) | {"split": "test"},
+        training_data=_data_facts(train_rows, data, paths.raw_data, raw_sha256) | {"split": "train"},
+        fairness=by_attribute,
+        verdict=verdict,
+    )
+    with atomic_path(model_card_json(paths.model_card)) as tmp:  # in section order, not sorted
+        tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    with atomic_path(paths.model_card) as tmp:
+        tmp.write_text(model_card.to_markdown(card), encoding="utf-8")
+
+    summary = {
+        "verdict": verdict,
+        "policy_version": policy.version,
+        "profile": policy.profile,
+        "project": policy.model_card.model_details.name,
+        "model_sha256": model_sha256,
+        "gates": results,
+        "failed": [gates.describe(result) for result in results if not result["passed"]],
+        "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
+        "fairness": by_attribute,
+        "reports": {
+            "governance_report": paths.governance_report.as_posix(),
+            "governance_html": paths.governance_html.as_posix(),
+            "model_card": paths.model_card.as_posix(),
+            "model_card_json": model_card_json(paths.model_card).as_posix(),
+            "provenance": paths.provenance.as_posix(),
+        },
+    }
+    with atomic_path(paths.governance_html) as tmp:
+        tmp.write_text(report.render(summary), encoding="utf-8")
+    write_json(paths.governance_report, summary)
+    if verdict != "pass":
+        raise GateFailed("\n".join(summary["failed"]), summary)
+    return summary

@@ -1,0 +1,332 @@
+"""Kubeflow Pipelines: the IR compiles deterministically and loads back, kfp.local runs
+the same steps to the same metrics, and submit fails in one line when no KFP answers."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from kfp import components
+
+import {{ cookiecutter.package_name }}
+from {{ cookiecutter.package_name }}.cli import cli
+from {{ cookiecutter.package_name }}.governance.policy import load_policy
+from {{ cookiecutter.package_name }}.pipelines.kfp import IMAGE, pipeline_arguments
+from {{ cookiecutter.package_name }}.settings import load_settings
+
+SOURCE = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
+
+# How the tasks are wired: what each waits for, where each input artifact comes
+# from, and under which condition it runs. The golden spec, as a dict.
+WIRING = {
+    "ingest": {"after": [], "inputs": {}, "when": None},
+    "validate-data": {"after": ["ingest"], "inputs": {"raw_data": "ingest.raw_data"}, "when": None},
+    "train": {"after": ["ingest", "validate-data"], "inputs": {"raw_data": "ingest.raw_data"}, "when": None},
+    "evaluate": {
+        "after": ["ingest", "train"],
+        "inputs": {"raw_data": "ingest.raw_data", "model": "train.model"},
+        "when": None,
+    },
+    "govern": {
+        "after": ["evaluate", "ingest", "train", "validate-data"],
+        "inputs": {
+            "raw_data": "ingest.raw_data",
+            "validation_report": "validate-data.validation_report",
+            "model": "train.model",
+            "metrics": "evaluate.metrics",
+            "predictions": "evaluate.predictions",
+        },
+        "when": None,
+    },
+    "package": {
+        "after": [],
+        "inputs": {
+            "model": "train.model",
+            "model_card": "govern.model_card",
+            "model_card_json": "govern.model_card_json",
+            "provenance": "govern.provenance",
+            "governance_report": "govern.governance_report",
+            "governance_html": "govern.governance_html",
+        },
+        "when": "inputs.parameter_values['pipelinechannel--govern-Output'] == 'pass'",
+    },
+}
+
+# The artifact types of every component's inputs and outputs.
+TYPES = {
+    "ingest": {"raw_data": "Dataset"},
+    "validate-data": {"raw_data": "Dataset", "validation_report": "Artifact"},
+    "train": {"raw_data": "Dataset", "model": "Model"},
+    "evaluate": {"raw_data": "Dataset", "model": "Model", "metrics": "Metrics", "predictions": "Dataset"},
+    "govern": {
+        "raw_data": "Dataset",
+        "validation_report": "Artifact",
+        "model": "Model",
+        "metrics": "Metrics",
+        "predictions": "Dataset",
+        "governance_report": "Artifact",
+        "governance_html": "HTML",
+        "model_card": "Markdown",
+        "model_card_json": "Artifact",
+        "provenance": "Artifact",
+    },
+    "package": {
+        "model": "Model",
+        "model_card": "Markdown",
+        "model_card_json": "Artifact",
+        "provenance": "Artifact",
+        "governance_report": "Artifact",
+        "governance_html": "HTML",
+        "release": "Artifact",
+    },
+}
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def run_cli(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """The CLI in a fresh process, with HOME in the scratch folder (kfp.Client writes there)."""
+    env = {**os.environ, "HOME": str(workdir), "PYTHONPATH": str(SOURCE)}
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", *args]
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+
+
+def wiring(spec: dict) -> dict:
+    """Each executor task of the IR: what it waits for, its input artifacts' producers, its condition."""
+    tasks = {}
+
+    def walk(dag: dict, channels: dict, when: str | None) -> None:
+        for name, task in dag["tasks"].items():
+            inputs = {}
+            for key, source in task.get("inputs", {}).get("artifacts", {}).items():
+                if "taskOutputArtifact" in source:
+                    output = source["taskOutputArtifact"]
+                    inputs[key] = f"{output['producerTask']}.{output['outputArtifactKey']}"
+                else:
+                    inputs[key] = channels[source["componentInputArtifact"]]
+            component = spec["components"][task["componentRef"]["name"]]
+            if "dag" in component:  # a dsl.If group: its tasks run under its condition
+                walk(component["dag"], inputs, task["triggerPolicy"]["condition"])
+            else:
+                after = sorted(task.get("dependentTasks", []))
+                tasks[name] = {"after": after, "inputs": inputs, "when": when}
+
+    walk(spec["root"]["dag"], {}, None)
+    return tasks
+
+
+def artifact_types(spec: dict) -> dict:
+    found = {}
+    for name, component in spec["components"].items():
+        if "executorLabel" not in component:
+            continue
+        types = {}
+        for section in ("inputDefinitions", "outputDefinitions"):
+            for key, value in component.get(section, {}).get("artifacts", {}).items():
+                types[key] = value["artifactType"]["schemaTitle"].removeprefix("system.")
+        found[name.removeprefix("comp-")] = types
+    return found
+
+
+@pytest.fixture
+def compiled(workdir) -> Path:
+    result = invoke("compile", "--output", "ir/pipeline.yaml")
+    assert result.exit_code == 0, result.output
+    return workdir / "ir/pipeline.yaml"
+
+
+def test_compiled_ir_loads_back_with_kfp(compiled, settings, policy):
+    # when kfp reads the IR it wrote
+    loaded = components.load_component_from_file(str(compiled))
+    # then it is the project's pipeline, and its parameters default to params.yaml and the policy
+    assert loaded.name == "{{ cookiecutter.project_slug }}", loaded.name
+    defaults = {name: spec.default for name, spec in loaded.component_spec.inputs.items()}
+    assert defaults == pipeline_arguments(settings, policy), "parameters are not params.yaml + policy"
+    assert json.loads(defaults["params"])["data"]["seed"] == settings.data.seed
+
+
+def test_compiled_ir_matches_the_golden_wiring_and_types(compiled):
+    spec = yaml.safe_load(compiled.read_text())
+    assert wiring(spec) == WIRING, "the pipeline's wiring changed"
+    assert artifact_types(spec) == TYPES, "a component's artifact types changed"
+
+
+def test_every_component_runs_the_project_image_with_the_pipeline_parameters(compiled):
+    spec = yaml.safe_load(compiled.read_text())
+    executors = spec["deploymentSpec"]["executors"]
+    assert len(executors) == 6, sorted(executors)
+    for name, executor in executors.items():
+        container = executor["container"]
+        assert container["image"] == IMAGE, f"{name} runs {container['image']}"
+        assert "pip install" not in " ".join(container["command"]), f"{name} installs packages at run time"
+    for component in spec["components"].values():
+        if "executorLabel" in component:
+            assert set(component["inputDefinitions"]["parameters"]) == {"params", "policy", "run_id"}
+
+
+def test_compile_gives_the_same_bytes_every_time(workdir, compiled):
+    # given the IR compiled in this process; when a fresh process compiles it again
+    result = run_cli(workdir, "compile", "--output", "again.yaml")
+    assert result.returncode == 0, result.stderr
+    # then the files are identical, byte for byte
+    assert (workdir / "again.yaml").read_bytes() == compiled.read_bytes(), "compile is not deterministic"
+
+
+def test_compile_refuses_an_output_that_is_not_yaml(workdir):
+    result = CliRunner().invoke(cli, ["compile", "--output", "pipeline.json"])
+    assert result.exit_code == 2, result.output
+    assert ".yaml" in result.output and "Traceback" not in result.output
+
+
+def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(workdir):
+    # given the local runner's results for the default seed
+    assert invoke("run").exit_code == 0
+    local_metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
+    local_release = sorted(p.name for p in (workdir / "artifacts/release").iterdir())
+    # when the same pipeline runs through kfp.local
+    result = invoke("run", "--engine", "kfp-local")
+    # then it says where its outputs went, and they match
+    assert result.exit_code == 0, result.output
+    assert "outputs:" in result.output and "artifacts/kfp/" in result.output, result.output
+    run = next(p for p in (workdir / "artifacts/kfp").iterdir() if p.is_dir())
+    kfp_metrics = json.loads((run / "evaluate/metrics").read_text())
+    assert kfp_metrics == local_metrics, "kfp-local metrics differ from the local runner's"
+    logged = json.loads((run / "evaluate/executor_output.json").read_text())
+    logged = logged["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+    assert logged["roc_auc"] == local_metrics["roc_auc"], "the Metrics artifact lacks the values"
+    assert sorted(p.name for p in (run / "package/release").iterdir()) == local_release
+    provenance = json.loads((run / "package/release/provenance.json").read_text())
+    assert "KFP" in json.dumps(provenance), "provenance does not say KFP ran the steps"
+
+
+def test_kfp_local_skips_package_when_the_gate_fails(workdir):
+    # given a policy no model can pass
+    policy = yaml.safe_load((workdir / "governance/policy.yaml").read_text())
+    policy["performance"]["roc_auc"] = {"min": 0.999}
+    (workdir / "governance/policy.yaml").write_text(yaml.safe_dump(policy))
+    # when the pipeline runs through kfp.local
+    result = CliRunner().invoke(cli, ["run", "--engine", "kfp-local"])
+    # then govern routes to "fail": package never runs, and the failed gate is one line, exit 2
+    assert result.exit_code == 2, result.output
+    assert "verdict=fail" in result.output and "roc_auc" in result.output, result.output
+    run = next(p for p in (workdir / "artifacts/kfp").iterdir() if p.is_dir())
+    assert (run / "govern/governance_html").is_file(), "the evidence of the failed gate is missing"
+    assert not (run / "package").exists(), "package ran although the gate failed"
+
+
+def test_kfp_local_step_error_is_one_line(workdir):
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    params["data"]["source"] = "missing.csv"
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    result = CliRunner().invoke(cli, ["run", "--engine", "kfp-local"])
+    assert result.exit_code == 2, result.output
+    assert "task ingest failed: data.source missing.csv is not a file" in result.output, result.output
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_submit_to_a_closed_port_is_one_line_and_exit_2(workdir, compiled):
+    host = f"http://127.0.0.1:{closed_port()}"
+    result = run_cli(workdir, "submit", "--host", host, "--package", str(compiled))
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == f"Error: cannot reach Kubeflow Pipelines at {host}: Connection refused"
+
+
+class FakeKfp(BaseHTTPRequestHandler):
+    """Just enough of the KFP v2beta1 API for kfp.Client to submit a run; or, as_kfp=False, a 404 site."""
+
+    as_kfp = True
+    received: list = []
+
+    def reply(self, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        if not self.as_kfp:
+            self.reply(404, {"error": "not found"})
+        elif self.path.startswith("/apis/v2beta1/healthz"):
+            self.reply(200, {"multi_user": False})
+        else:
+            self.reply(200, {"experiments": [], "total_size": 0})
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.received.append((self.path, body))
+        if not self.as_kfp:
+            self.reply(404, {"error": "not found"})
+        elif self.path.startswith("/apis/v2beta1/experiments"):
+            self.reply(200, {**body, "experiment_id": "exp-1"})
+        else:
+            self.reply(200, {**body, "run_id": "run-1", "experiment_id": "exp-1"})
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_kfp():
+    def start(as_kfp: bool) -> str:
+        handler = type("Handler", (FakeKfp,), {"as_kfp": as_kfp, "received": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append((server, handler))
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    servers = []
+    yield start, servers
+    for server, _ in servers:
+        server.shutdown()
+
+
+def test_submit_sends_the_compiled_pipeline_to_the_kfp_api(workdir, compiled, fake_kfp):
+    start, servers = fake_kfp
+    host = start(as_kfp=True)
+    result = run_cli(workdir, "submit", "--host", host, "--package", str(compiled), "--experiment", "demo")
+    assert result.returncode == 0, result.stderr
+    assert "run run-1 in experiment demo" in result.stdout, result.stdout
+    runs = [body for path, body in servers[0][1].received if path.startswith("/apis/v2beta1/runs")]
+    assert len(runs) == 1, servers[0][1].received
+    sent = runs[0]["pipeline_spec"]
+    assert sent["pipelineInfo"]["name"] == "{{ cookiecutter.project_slug }}"
+    assert sent == yaml.safe_load(compiled.read_text()), "the submitted spec is not the compiled IR"
+
+
+def test_submit_to_something_that_is_not_kfp_is_one_line_and_exit_2(workdir, compiled, fake_kfp):
+    start, _ = fake_kfp
+    host = start(as_kfp=False)
+    result = run_cli(workdir, "submit", "--host", host, "--package", str(compiled))
+    assert result.returncode == 2, result
+    assert result.stderr.strip().startswith(f"Error: {host} answered HTTP 404"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_task_rebuilds_settings_and_policy_from_the_parameters(settings, policy, monkeypatch):
+    from {{ cookiecutter.package_name }}.pipelines.kfp_task import ORCHESTRATOR_ENV, PARENT_RUN_ENV, task_inputs
+
+    # task_inputs marks the process as a KFP task: keep that out of the other tests
+    monkeypatch.setenv(ORCHESTRATOR_ENV, "LOCAL")
+    monkeypatch.setenv(PARENT_RUN_ENV, "")
+    arguments = pipeline_arguments(load_settings(), load_policy())
+    rebuilt_settings, rebuilt_policy = task_inputs(arguments["params"], arguments["policy"], "run-1")
+    assert rebuilt_settings.data == settings.data and rebuilt_settings.model == settings.model
+    assert rebuilt_policy == policy
+    assert os.environ[ORCHESTRATOR_ENV] == "KFP" and os.environ[PARENT_RUN_ENV] == "run-1"
