@@ -545,3 +545,18 @@ def test_docs_say_how_to_run_a_task_that_binds_two_volumes(default_project):
     if heavy:
         docs = (default_project / "docs/tekton.md").read_text()
         assert "coschedule" in docs, f"{heavy} bind two volumes; docs/tekton.md must say to set coschedule"
+
+
+def test_every_run_binds_push_credentials_where_kaniko_reads_them(default_project):
+    # kaniko reads config.json from its dockerconfig workspace; a run without it
+    # cannot push to a registry that wants a login.
+    runs = [d for _, d in tekton_documents(default_project) if d["kind"] == "PipelineRun"]
+    for _, template in tekton_documents(default_project):
+        if template["kind"] == "TriggerTemplate":
+            runs += [r for r in template["spec"]["resourcetemplates"] if r["kind"] == "PipelineRun"]
+    assert len(runs) >= 2
+    for run in runs:
+        bindings = {ws["name"]: ws for ws in run["spec"]["workspaces"]}
+        assert bindings["dockerconfig"]["secret"]["secretName"] == "mlops-demo-registry", run["metadata"]
+    docs = (default_project / "docs/tekton.md").read_text()
+    assert "mlops-demo-registry" in docs and "--from-file=config.json=" in docs
