@@ -130,8 +130,10 @@ def main() -> list[tuple[str, str]]:
     scratch = Path(tempfile.mkdtemp())
     try:
         project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(scratch / "bake")))
-        sys.path.insert(0, str(project / "src"))
         package = project.name.replace("-", "_")
+        sys.path.insert(0, str(project / "src"))
+        for module in [m for m in sys.modules if m.split(".")[0] == package]:
+            del sys.modules[module]  # another benchmark's bake of the same package
         checks = importlib.import_module(f"{package}.checks")
         import yaml
 

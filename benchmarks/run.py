@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+WRITE = "--write" in sys.argv
+sys.argv = sys.argv[:1]  # each benchmark reads its own sizes from argv when run alone
 
 import bench_bake  # noqa: E402
 import bench_pipeline  # noqa: E402
@@ -38,7 +40,7 @@ def main() -> None:
     table += [f"| {name:<{width}} | {value} |" for name, value in rows]
     text = "\n".join(table)
     print(f"\n{machine()}\n{text}")
-    if "--write" in sys.argv:
+    if WRITE:
         readme = README.read_text()
         head, rest = readme.split(BEGIN)
         _, tail = rest.split(END)

@@ -27,6 +27,24 @@ def option_matrix() -> list[dict[str, str]]:
     return [{key: next(cycle) for key, cycle in cycles.items()} for _ in range(size)]
 
 
+def pairwise_matrix() -> list[dict[str, str]]:
+    """Configurations in which every pair of values of any two options appears (greedy all-pairs)."""
+    options = {**CHOICES, "python_version": ["3.10", "3.11", "3.12", "3.13"]}
+    key_pairs = list(itertools.combinations(options, 2))
+
+    def pairs(config: dict) -> set:
+        return {(a, config[a], b, config[b]) for a, b in key_pairs}
+
+    candidates = [dict(zip(options, values, strict=True)) for values in itertools.product(*options.values())]
+    uncovered = set().union(*(pairs(config) for config in candidates))
+    chosen = []
+    while uncovered:
+        best = max(candidates, key=lambda config: len(pairs(config) & uncovered))
+        chosen.append(best)
+        uncovered -= pairs(best)
+    return chosen
+
+
 def pytest_addoption(parser):
     parser.addoption("--fast", action="store_true", help="bake only the default configuration")
 

@@ -5,7 +5,8 @@ import re
 import sys
 from pathlib import Path
 
-from conftest import run_in, run_project
+import pytest
+from conftest import pairwise_matrix, run_in, run_project
 
 LEFTOVER_JINJA = re.compile(r"{{|{%|cookiecutter\.")
 
@@ -92,3 +93,11 @@ def test_user_text_is_quoted_into_pyproject(bake):
     meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert meta["description"] == description, "description changed on the way into TOML"
     assert meta["authors"][0]["name"] == "O'Brien & Co"
+
+
+@pytest.mark.parametrize("options", pairwise_matrix(), ids=lambda c: "-".join(c.values()))
+def test_pairwise_configurations_bake_with_zero_findings(bake, options):
+    # the post-generation hook already fails a bake with findings; check the CLI agrees
+    project = bake(**options)
+    result = run_project(project, "validate", "--format", "json")
+    assert json.loads(result.stdout) == [], result.stdout

@@ -145,7 +145,7 @@ def test_policy_rejects_an_unknown_gate(workdir):
 
 def test_provenance_digests_match_the_files(settings, policy, monkeypatch):
     # given the pipeline run under an orchestrator that says who it is
-    monkeypatch.setenv(ORCHESTRATOR_ENV, "tekton")
+    monkeypatch.setenv(ORCHESTRATOR_ENV, "ci-runner")
     prepare(settings, policy)
     run_step("govern", settings, policy)
     statement = json.loads(settings.paths.provenance.read_text())
@@ -165,7 +165,7 @@ def test_provenance_digests_match_the_files(settings, policy, monkeypatch):
         assert byproduct["digest"]["sha256"] == sha256(
             settings.paths.raw_data.parent.parent.parent / byproduct["name"]
         )
-    assert statement["predicate"]["runDetails"]["builder"]["id"].endswith(":tekton"), (
+    assert statement["predicate"]["runDetails"]["builder"]["id"].endswith(":ci-runner"), (
         "builder is not the orchestrator"
     )
 

@@ -12,6 +12,7 @@ from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Config, Transport
 
 from {{ cookiecutter.package_name }} import lineage, sample_data
+from {{ cookiecutter.package_name }} import settings as settings_module
 from {{ cookiecutter.package_name }}.cli import cli
 
 STEP_NAMES = ["ingest", "validate-data", "train", "evaluate", "govern", "package"]
@@ -187,3 +188,17 @@ def test_lineage_can_be_disabled(workdir, events_file, monkeypatch):
     monkeypatch.setenv("OPENLINEAGE_DISABLED", "true")
     assert CliRunner().invoke(cli, ["run"]).exit_code == 0
     assert not events_file.exists(), "events written although lineage is disabled"
+
+
+def test_an_orchestrator_names_the_parent_run_and_a_retried_step_is_the_same_run(events, monkeypatch):
+    # given an orchestrator's task passing its pipeline run's id (not a UUID)
+    monkeypatch.setenv(settings_module.ORCHESTRATOR_ENV, "{{ 'kfp' if cookiecutter.orchestrators == 'kfp' else 'tekton' }}")
+    monkeypatch.setenv(settings_module.PARENT_RUN_ENV, "pipelinerun-uid-1234")
+    # when the same step runs twice (a retry)
+    for _ in range(2):
+        assert CliRunner().invoke(cli, ["ingest"]).exit_code == 0
+    # then both are one run, under one parent derived from that id, reported as that orchestrator
+    parents = {e["run"]["facets"]["parent"]["run"]["runId"] for e in events}
+    assert len(events) == 4 and len(parents) == 1, events
+    assert len({e["run"]["runId"] for e in events}) == 1, "a retried step reported a new run"
+    assert {e["job"]["facets"]["jobType"]["integration"] for e in events} == {"{{ 'KFP' if cookiecutter.orchestrators == 'kfp' else 'TEKTON' }}"}

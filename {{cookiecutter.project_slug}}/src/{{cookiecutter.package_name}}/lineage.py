@@ -13,6 +13,7 @@ picks one. OPENLINEAGE_DISABLED=true turns lineage off.
 
 import functools
 import json
+import logging
 import os
 import platform
 import shutil
@@ -150,7 +151,20 @@ def make_client() -> OpenLineageClient:
     transport = transport_config()
     if transport.get("type") == "file" and transport.get("log_file_path"):
         Path(transport["log_file_path"]).parent.mkdir(parents=True, exist_ok=True)
+    if transport.get("type") == "console":
+        _show_console_events()
     return OpenLineageClient(transport=get_default_factory().create(transport))
+
+
+def _show_console_events() -> None:
+    """The console transport logs each event at INFO, which Python hides by default: show them on stderr."""
+    logger = logging.getLogger("openlineage.client.transport.console")
+    if not any(getattr(handler, "lineage_events", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.lineage_events = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # once, even when the application logs INFO itself
 
 
 _client: OpenLineageClient | None = None
