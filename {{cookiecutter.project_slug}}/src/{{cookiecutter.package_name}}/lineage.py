@@ -22,6 +22,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -428,6 +429,44 @@ def _parent() -> tuple[str, str] | None:
     return (_as_uuid(external), PIPELINE_JOB) if external else None
 
 
+@dataclass
+class _Run:
+    """One run being reported: what every one of its events shares."""
+
+    run_id: str
+    job: Job
+    facets: dict
+    required: bool
+    sender: OpenLineageClient
+
+    def send(self, state: RunState, extra: dict | None = None, inputs=(), outputs=(), time: str = ""):
+        run = Run(runId=self.run_id, facets={**self.facets, **(extra or {})})
+        event = RunEvent(
+            eventType=state,
+            eventTime=time or _now(),
+            run=run,
+            job=self.job,
+            inputs=list(inputs),
+            outputs=list(outputs),
+            producer=PRODUCER,
+        )
+        emit(event, self.required, self.sender)
+
+
+def _error(exc: BaseException, trace: bool) -> dict:
+    facet = error_message_run.ErrorMessageRunFacet(
+        message=str(exc) or type(exc).__name__,
+        programmingLanguage="python",
+        stackTrace=traceback.format_exc() if trace else None,
+    )
+    return {"errorMessage": facet}
+
+
+def _governance(summary: dict | None) -> dict:
+    facet = _governance_facet(summary or {})
+    return {GOVERNANCE_FACET: facet} if facet is not None else {}
+
+
 @contextmanager
 def step_run(
     name: str, doc: str, inputs: list[Path], outputs: list[Path], settings: Settings
@@ -439,65 +478,17 @@ def step_run(
     )
     started = _now()
     job = _job(name, doc, "STEP")
-    run_facets = _run_facets(started, parent)
-    required = settings.lineage.required
-    sender = client()
-    emit(
-        RunEvent(
-            eventType=RunState.START,
-            eventTime=started,
-            run=Run(runId=run_id, facets=run_facets),
-            job=job,
-            inputs=_inputs(inputs, None),
-            outputs=_outputs(outputs, None),
-            producer=PRODUCER,
-        ),
-        required,
-        sender,
-    )
+    run = _Run(run_id, job, _run_facets(started, parent), settings.lineage.required, client())
+    run.send(RunState.START, None, _inputs(inputs, None), _outputs(outputs, None), started)
     result: dict = {}
     try:
         yield result
     except BaseException as exc:
-        facets = dict(run_facets)
-        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-            message=str(exc) or type(exc).__name__,
-            programmingLanguage="python",
-            stackTrace=traceback.format_exc(),
-        )
-        if (governance := _governance_facet(getattr(exc, "summary", None) or {})) is not None:
-            facets[GOVERNANCE_FACET] = governance
-        emit(
-            RunEvent(
-                eventType=RunState.FAIL,
-                eventTime=_now(),
-                run=Run(runId=run_id, facets=facets),
-                job=job,
-                inputs=_inputs(inputs, None),
-                outputs=_outputs(outputs, None),
-                producer=PRODUCER,
-            ),
-            required,
-            sender,
-        )
+        extra = {**_error(exc, trace=True), **_governance(getattr(exc, "summary", None))}
+        run.send(RunState.FAIL, extra, _inputs(inputs, None), _outputs(outputs, None))
         raise
     summary = result.get("summary") or {}
-    facets = dict(run_facets)
-    if (governance := _governance_facet(summary)) is not None:
-        facets[GOVERNANCE_FACET] = governance
-    emit(
-        RunEvent(
-            eventType=RunState.COMPLETE,
-            eventTime=_now(),
-            run=Run(runId=run_id, facets=facets),
-            job=job,
-            inputs=_inputs(inputs, summary),
-            outputs=_outputs(outputs, summary),
-            producer=PRODUCER,
-        ),
-        required,
-        sender,
-    )
+    run.send(RunState.COMPLETE, _governance(summary), _inputs(inputs, summary), _outputs(outputs, summary))
 
 
 @contextmanager
@@ -507,53 +498,17 @@ def pipeline_run(settings: Settings, doc: str) -> Iterator[str]:
     run_id = _as_uuid(external) if external else str(generate_new_uuid())
     started = _now()
     job = _job(PIPELINE_JOB, doc, "PIPELINE")
-    facets = _run_facets(started, None)
-    required = settings.lineage.required
-    sender = client()
-    emit(
-        RunEvent(
-            eventType=RunState.START,
-            eventTime=started,
-            run=Run(runId=run_id, facets=facets),
-            job=job,
-            producer=PRODUCER,
-        ),
-        required,
-        sender,
-    )
+    run = _Run(run_id, job, _run_facets(started, None), settings.lineage.required, client())
+    run.send(RunState.START, time=started)
     os.environ[PARENT_RUN_ENV] = run_id
     try:
         yield run_id
     except BaseException as exc:
-        failed = dict(facets)
-        failed["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-            message=str(exc) or type(exc).__name__, programmingLanguage="python"
-        )
-        emit(
-            RunEvent(
-                eventType=RunState.FAIL,
-                eventTime=_now(),
-                run=Run(runId=run_id, facets=failed),
-                job=job,
-                producer=PRODUCER,
-            ),
-            required,
-            sender,
-        )
+        run.send(RunState.FAIL, _error(exc, trace=False))
         raise
     finally:
         if external is None:
             os.environ.pop(PARENT_RUN_ENV, None)
         else:
             os.environ[PARENT_RUN_ENV] = external
-    emit(
-        RunEvent(
-            eventType=RunState.COMPLETE,
-            eventTime=_now(),
-            run=Run(runId=run_id, facets=facets),
-            job=job,
-            producer=PRODUCER,
-        ),
-        required,
-        sender,
-    )
+    run.send(RunState.COMPLETE)
