@@ -108,141 +108,7 @@ def test_kfp_only_project_has_no_trace_of_tekton(bake):
     assert not leftovers, "Tekton left in a KFP-only project:\n" + "\n".join(leftovers)
 
 
-# --- Running the Tasks' scripts on this machine, as Tekton would -------------------------
-
-
-def checkout(project: Path, source: Path) -> None:
-    """What git-clone leaves in the source workspace: the project without local outputs."""
-    shutil.copytree(project, source, ignore=shutil.ignore_patterns("artifacts", ".venv", "__pycache__"))
-
-
-def shim_path(project: Path, bin_dir: Path) -> str:
-    """A PATH where the project's command and `python` run this interpreter on the baked source."""
-    bin_dir.mkdir()
-    command = bin_dir / project.name
-    command.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m {package_of(project)} "$@"\n')
-    command.chmod(command.stat().st_mode | stat.S_IEXEC)
-    (bin_dir / "python").symlink_to(sys.executable)
-    return f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin"
-
-
-def substitute(text: str, values: dict[str, str]) -> str:
-    def replace(match):
-        key = f"{match.group(1)}.{match.group(2)}"
-        assert key in values, f"no value for $({key})"
-        return values[key]
-
-    return VARIABLE.sub(replace, text)
-
-
-def run_task(
-    task: dict, project: Path, workspaces: dict[str, Path], params: dict, env: dict, tmp: Path
-) -> dict:
-    """Run each scripted step of `task` the way Tekton would; return its results."""
-    spec = task["spec"]
-    values = {f"params.{p['name']}": p.get("default", "") for p in spec.get("params", [])}
-    values.update({f"params.{key}": value for key, value in params.items()})
-    values.update({f"workspaces.{name}.path": str(path) for name, path in workspaces.items()})
-    results_dir = tmp / f"results-{task['metadata']['name']}"
-    results_dir.mkdir()
-    skipped = []
-    for step in spec["steps"]:
-        if "script" not in step:
-            skipped.append(step)
-            continue
-        step_env = dict(env)
-        for item in spec.get("stepTemplate", {}).get("env", []) + step.get("env", []):
-            step_env[item["name"]] = substitute(item["value"], values)
-        script = step["script"]
-        for result in spec.get("results", []):
-            script = script.replace(f"$(results.{result['name']}.path)", str(results_dir / result["name"]))
-        cwd = substitute(step.get("workingDir", str(tmp)), values)
-        done = subprocess.run(
-            ["/bin/sh", "-c", script], cwd=cwd, env=step_env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, (
-            f"{task['metadata']['name']}/{step['name']}:\n{done.stdout}\n{done.stderr}"
-        )
-    # Steps without a script talk to the cluster (kubectl); they are the only ones not run here.
-    assert all("kubectl" in s["image"] for s in skipped), [s["name"] for s in skipped]
-    return {path.name: path.read_text() for path in results_dir.iterdir()}
-
-
-def test_each_task_script_runs_against_the_baked_project(default_project, tmp_path):
-    # given a workspace holding the project, a models volume, and the lineage ConfigMap as env
-    source, models = tmp_path / "source", tmp_path / "models"
-    checkout(default_project, source)
-    models.mkdir()
-    config = next(d for _, d in tekton_documents(default_project) if d["kind"] == "ConfigMap")
-    env = {
-        "PATH": shim_path(default_project, tmp_path / "bin"),
-        "PYTHONPATH": str(source / "src"),
-        **config["data"],
-    }
-    tasks = tasks_of(default_project)
-    run = {"parent-run-id": "7d3c6ed1-1f4c-4d5e-9d0a-2b7d3f0c9e11"}
-    # when each Task runs in pipeline order, as the Pipeline wires them
-    results = {}
-    for name in ("ingest", "validate-data", "train", "evaluate", "govern", "package"):
-        results[name] = run_task(tasks[name], source, {"source": source}, run, env, tmp_path)
-    results["deploy"] = run_task(
-        tasks["deploy"],
-        source,
-        {"source": source, "models": models},
-        {"revision": "0123abc", "model-digest": results["train"]["model-digest"]},
-        env,
-        tmp_path,
-    )
-    results["submit-kfp"] = run_task(tasks["submit-kfp"], source, {"source": source}, {}, env, tmp_path)
-    results["report"] = run_task(
-        tasks["report"],
-        source,
-        {},
-        {"pipeline-status": "Succeeded", "deploy-status": "Succeeded"},
-        env,
-        tmp_path,
-    )
-    # then the results are real: the verdict, the model digest, the published model, the IR
-    assert results["govern"]["verdict"] == "pass", results["govern"]
-    model = source / "artifacts/model/model.joblib"
-    assert results["train"]["model-digest"] == "sha256:" + hashlib.sha256(model.read_bytes()).hexdigest()
-    assert (models / default_project.name / "current" / "model.joblib").read_bytes() == model.read_bytes()
-    assert (models / default_project.name / "0123abc" / "model.joblib").is_file()
-    assert (source / results["submit-kfp"]["package"]).is_file() and results["submit-kfp"]["run-id"] == ""
-    assert float(results["evaluate"]["roc-auc"]) > 0.7
-    # and lineage saw every step as a TEKTON run of that pipeline run
-    events = [
-        json.loads(line) for line in (source / "artifacts/lineage/events.jsonl").read_text().splitlines()
-    ]
-    steps = {e["job"]["name"] for e in events if e["eventType"] == "COMPLETE"}
-    assert {"ingest", "validate-data", "train", "evaluate", "govern", "package"} <= steps, steps
-    assert {e["job"]["facets"]["jobType"]["integration"] for e in events} == {"TEKTON"}
-    assert {e["run"]["facets"]["parent"]["run"]["runId"] for e in events} == {run["parent-run-id"]}
-
-
-def test_govern_task_reports_a_failed_gate_as_its_verdict(default_project, tmp_path):
-    # given a workspace whose data is deliberately biased
-    source = tmp_path / "source"
-    checkout(default_project, source)
-    env = {"PATH": shim_path(default_project, tmp_path / "bin"), "PYTHONPATH": str(source / "src")}
-    biased = "from mlops_demo import sample_data as s; s.generate(bias=1.0).to_csv('biased.csv', index=False)"
-    subprocess.run([sys.executable, "-c", biased], cwd=source, env=env, check=True)
-    params = yaml.safe_load((source / "params.yaml").read_text())
-    params["data"]["source"] = "biased.csv"
-    (source / "params.yaml").write_text(yaml.safe_dump(params))
-    tasks = tasks_of(default_project)
-    for name in ("ingest", "validate-data", "train", "evaluate"):
-        run_task(tasks[name], source, {"source": source}, {}, env, tmp_path)
-    # when govern runs, then the task succeeds with verdict fail, so `when` skips deploy
-    assert run_task(tasks["govern"], source, {"source": source}, {}, env, tmp_path)["verdict"] == "fail"
-
-
-# --- Running the Pipeline itself, as Tekton would ----------------------------------------
-# The Task-by-Task test above wires the Tasks by hand. These run the Pipeline as
-# written: its params flow into the Tasks, results flow between them, `when`
-# skips, `finally` runs. Only the catalog Tasks (git-clone, kaniko) and the
-# cluster (kubectl, a KFP server) are stood in for; nothing is put on
-# PYTHONPATH but what the Tasks' own env puts there.
+# --- Running the Pipeline on this machine, as Tekton would ------------------------------
 
 RUN_UID = "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
 TEKTON_REFERENCE = re.compile(r"\$\((params|workspaces|results|context|tasks|tt)\.[^)]*\)")
@@ -454,12 +320,15 @@ def both_orchestrators(cookies_session) -> Path:
     return bake_with(cookies_session, orchestrators="tekton-and-kfp")
 
 
-def test_pipeline_run_releases_and_deploys_the_model_it_trained(both_orchestrators, tmp_path):
-    # given a PipelineRun with a KFP endpoint, run as the Pipeline wires it
+@pytest.mark.parametrize(("kfp_host", "run_id"), [("http://kfp:8888", "run-0001"), ("", "")])
+def test_pipeline_run_releases_and_deploys_the_model_it_trained(
+    both_orchestrators, tmp_path, kfp_host, run_id
+):
+    # given a PipelineRun (with or without a KFP endpoint), run as the Pipeline wires it
     run = LocalPipelineRun(
         both_orchestrators,
         tmp_path,
-        {"git-url": "https://git.example.com/x.git", "kfp-host": "http://kfp:8888"},
+        {"git-url": "https://git.example.com/x.git", "kfp-host": kfp_host},
     ).run()
     # then every task ran and succeeded, the finally report included
     spec = run.pipeline["spec"]
@@ -476,9 +345,18 @@ def test_pipeline_run_releases_and_deploys_the_model_it_trained(both_orchestrato
     calls = run.kubectl_log.read_text()
     assert "apply --filename deploy/inferenceservice.yaml" in calls, calls
     assert f"model-digest={digest}" in calls, "the roll-out names another model digest"
-    # and the Kubeflow pipeline was compiled and handed to submit
-    assert run.results["submit-kfp"]["run-id"] == "run-0001"
+    assert float(run.results["evaluate"]["roc-auc"]) > 0.7
+    # and the Kubeflow pipeline was compiled, and submitted only when there is an endpoint
+    assert run.results["submit-kfp"]["run-id"] == run_id
     assert (source / run.results["submit-kfp"]["package"]).is_file()
+    # and lineage saw every step as a TEKTON run, child of this PipelineRun
+    events = [
+        json.loads(line) for line in (source / "artifacts/lineage/events.jsonl").read_text().splitlines()
+    ]
+    steps = {e["job"]["name"] for e in events if e["eventType"] == "COMPLETE"}
+    assert {"ingest", "validate-data", "train", "evaluate", "govern", "package"} <= steps, steps
+    assert {e["job"]["facets"]["jobType"]["integration"] for e in events} == {"TEKTON"}
+    assert {e["run"]["facets"]["parent"]["run"]["runId"] for e in events} == {RUN_UID}
 
 
 def test_pipeline_run_on_unfair_data_skips_release_and_deploy_but_reports(both_orchestrators, tmp_path):
