@@ -479,13 +479,14 @@ def step_run(
     started = _now()
     job = _job(name, doc, "STEP")
     run = _Run(run_id, job, _run_facets(started, parent), settings.lineage.required, client())
-    run.send(RunState.START, None, _inputs(inputs, None), _outputs(outputs, None), started)
+    declared = (_inputs(inputs, None), _outputs(outputs, None))  # what START and FAIL report
+    run.send(RunState.START, None, *declared, started)
     result: dict = {}
     try:
         yield result
     except BaseException as exc:
         extra = {**_error(exc, trace=True), **_governance(getattr(exc, "summary", None))}
-        run.send(RunState.FAIL, extra, _inputs(inputs, None), _outputs(outputs, None))
+        run.send(RunState.FAIL, extra, *declared)
         raise
     summary = result.get("summary") or {}
     run.send(RunState.COMPLETE, _governance(summary), _inputs(inputs, summary), _outputs(outputs, summary))
