@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,18 @@ def shared_tool(name: str) -> Path:
         if (shared / "tools" / name).is_file():
             return shared / "tools" / name
     pytest.fail(f"../shared/tools/{name} not found beside the template")
+
+
+def overlay_venv(where: Path) -> Path:
+    """A virtualenv that sees this test session's packages, so installing into it is quick and offline."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    site = next(where.glob("lib/python*/site-packages"))
+    (site / "parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    for tool in ("cookiecutter", "pytest", "ruff", "bandit"):
+        shim = where / "bin" / tool
+        shim.write_text(f'#!/bin/sh\nexec "{where / "bin" / "python"}" -m {tool} "$@"\n')
+        shim.chmod(0o755)
+    return where
 
 
 def package_of(project: Path) -> str:

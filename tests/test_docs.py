@@ -8,11 +8,10 @@ import os
 import re
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE
+from conftest import TEMPLATE, overlay_venv
 
 DOCS = [TEMPLATE / "README.md", *sorted((TEMPLATE / "reference-docs").glob("*.md"))]
 MARKED = re.compile(r"#\s*needs (a cluster|network)|\(run by CI\)")
@@ -32,18 +31,6 @@ def commands(path: Path) -> list[str]:
 def to_run(path: Path) -> list[str]:
     """Unmarked command lines, without their trailing comments."""
     return [re.sub(r"\s+#.*$", "", line) for line in commands(path) if not MARKED.search(line)]
-
-
-def overlay_venv(where: Path) -> Path:
-    """A virtualenv that sees this test session's packages, so installing into it is quick and offline."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
-    site = next(where.glob("lib/python*/site-packages"))
-    (site / "parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    for tool in ("cookiecutter", "pytest", "ruff", "bandit"):
-        shim = where / "bin" / tool
-        shim.write_text(f'#!/bin/sh\nexec "{where / "bin" / "python"}" -m {tool} "$@"\n')
-        shim.chmod(0o755)
-    return where
 
 
 def shell(line: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:

@@ -3,12 +3,11 @@
 import json
 import subprocess
 import sys
-import sysconfig
 from importlib import metadata
 
 import pytest
 import tomllib
-from conftest import run_in, run_project
+from conftest import overlay_venv, run_in, run_project
 from packaging.requirements import Requirement
 
 
@@ -54,10 +53,7 @@ def test_this_environment_holds_every_dependency_a_project_can_have(bake):
 def test_baked_project_installs_with_pip_and_its_command_runs(default_project, tmp_path):
     # given a virtualenv that sees this session's packages (pip and setuptools
     # included) but not the project
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = next(venv.glob("lib/python*/site-packages"))
-    (site / "parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    venv = overlay_venv(tmp_path / "venv")
     # when the project is installed the way its README says (its own pyproject)
     pip = [str(venv / "bin/python"), "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps"]
     subprocess.run([*pip, "-e", str(default_project)], check=True, capture_output=True)
