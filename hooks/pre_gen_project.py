@@ -40,6 +40,8 @@ JINJA = ("{" + "{", "{" + "%", "{" + "#")  # spelt apart: this file is itself a 
 # The longest name derived from the slug is the Service Tekton Triggers creates
 # for the EventListener: "el-" + slug + "-listener" must fit in 63 characters.
 MAX_SLUG = 63 - len("el-") - len("-listener")
+# Unquoted in the manifests, these would be read as null or booleans, not names.
+YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An image reference with an explicit tag or digest; no ":latest".
@@ -114,6 +116,8 @@ def problems(answers: dict[str, str]) -> list[str]:
             bad(field, "must be a DNS-1123 label: lowercase letters, digits and '-', starting with a letter")
         elif len(value) > MAX_SLUG:
             bad(field, f"must be at most {MAX_SLUG} characters so derived Kubernetes names fit in 63")
+        elif value in YAML_WORDS:
+            bad(field, "must not be a word YAML reads as null or a boolean (null, true, yes, on...)")
 
     package = answers["package_name"]
     if not package.isidentifier() or not package.isascii():

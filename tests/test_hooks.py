@@ -20,6 +20,8 @@ def cookiecutter(out, *answers: str) -> subprocess.CompletedProcess:
     [
         ("project_name=", "project_name"),
         ("project_slug=1abc", "project_slug"),
+        ("project_name=null", "project_slug"),
+        ("project_slug=yes", "project_slug"),
         ("project_slug=" + "a" * 60, "project_slug"),
         ("package_name=import", "package_name"),
         ("package_name=kfp", "package_name"),
