@@ -16,7 +16,7 @@ import yaml
 from conftest import TEMPLATE
 from cookiecutter.exceptions import CookiecutterException
 from cookiecutter.main import cookiecutter
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from jinja2 import TemplateError
 
@@ -47,6 +47,7 @@ def bake_or_refuse(out, context: dict) -> str | None:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=text, description=text, author=text)
+@example(name="null", description="0", author="0")  # once made `name: null` in every manifest
 def test_hostile_text_is_refused_or_kept_exactly(tmp_path_factory, capfd, name, description, author):
     out = tmp_path_factory.mktemp("hostile")
     context = {"project_name": name, "description": description, "author_name": author}
