@@ -33,6 +33,7 @@ COMPONENT_PATHS = {
         f"{PKG}/schemas/MlflowRunFacet.json",
         "tests/test_tracking.py",
         "docs/experiment-tracking.md",
+        "tekton/tracking-config.yaml",
     ],
     "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py", "docs/data-versioning.md"],
     "github-actions": [".github"],

@@ -64,10 +64,38 @@ def test_pipeline_run_is_read_back_through_mlflow(bake):
     artifacts = {a.path for d in ("model", "governance") for a in client.list_artifacts(run.info.run_id, d)}
     assert {"model/model.joblib", "governance/governance.json", "governance/model_card.md"} <= artifacts
     assert run.info.run_id in output, output
-    # and the lineage events name that run in a project-prefixed run facet
+    # and the lineage events name that run in a project-prefixed run facet (all but the
+    # pipeline's START, sent before the first step opens the MLflow run)
     events = [json.loads(x) for x in (project / "artifacts/lineage/events.jsonl").read_text().splitlines()]
-    linked = {e["run"]["facets"]["mlops_demo_mlflow"]["runId"] for e in events}
-    assert linked == {run.info.run_id}, linked
+    linked = [e["run"]["facets"].get("mlops_demo_mlflow", {}).get("runId") for e in events[1:]]
+    assert set(linked) == {run.info.run_id}, linked
+
+
+def test_tekton_pipeline_run_is_one_mlflow_run_with_the_settings_its_configmap_gives(bake, tmp_path):
+    # given a Tekton project whose tracking ConfigMap names an experiment
+    from mlflow import MlflowClient
+    from test_tekton import RUN_UID, LocalPipelineRun
+
+    project = bake(orchestrators="tekton", experiment_tracking="mlflow")
+    config = project / "tekton/tracking-config.yaml"
+    config.write_text(config.read_text().replace("EXPERIMENT_NAME: mlops-demo", "EXPERIMENT_NAME: team"))
+    # when a PipelineRun runs every Task, each in its own process, as Tekton would
+    run = LocalPipelineRun(project, tmp_path, {"git-url": "https://git.example.com/x.git"}).run()
+    assert run.status["package"] == "Succeeded", run.log[-6000:]
+    # then the Tasks found one another's MLflow run in the shared workspace: one run, finished
+    source = run.workspaces["source"]
+    client = MlflowClient(f"sqlite:///{source / 'mlruns/mlflow.db'}")
+    (recorded,) = client.search_runs([client.get_experiment_by_name("team").experiment_id])
+    assert recorded.info.status == "FINISHED"
+    assert recorded.data.tags["orchestrator"] == "TEKTON"
+    assert recorded.data.tags["openlineage.run_id"] == RUN_UID
+    metrics = json.loads((source / "artifacts/metrics/metrics.json").read_text())
+    assert {k: recorded.data.metrics[k] for k in metrics} == metrics
+    logged = {a.path for d in ("model", "governance") for a in client.list_artifacts(recorded.info.run_id, d)}
+    assert {"model/model.joblib", "governance/governance.json"} <= logged, logged
+    # and every step's lineage names it
+    events = [json.loads(x) for x in (source / "artifacts/lineage/events.jsonl").read_text().splitlines()]
+    assert {e["run"]["facets"]["mlops_demo_mlflow"]["runId"] for e in events} == {recorded.info.run_id}
 
 
 def git(project: Path, *args: str) -> None:

@@ -18,7 +18,7 @@ from kfp import components
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.pipelines.kfp import IMAGE, pipeline_arguments
+from {{ cookiecutter.package_name }}.pipelines.kfp import CLUSTER_ENV, IMAGE, pipeline_arguments
 from {{ cookiecutter.package_name }}.settings import load_settings
 
 SOURCE = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
@@ -144,6 +144,12 @@ def compiled(workdir) -> Path:
     return workdir / "ir/pipeline.yaml"
 
 
+def documents(compiled: Path) -> tuple[dict, dict]:
+    """The compiled file's pipeline spec and platform (Kubernetes) spec."""
+    pipeline, platform = yaml.safe_load_all(compiled.read_text())
+    return pipeline, platform
+
+
 def test_compiled_ir_loads_back_with_kfp(compiled, settings, policy):
     # when kfp reads the IR it wrote
     loaded = components.load_component_from_file(str(compiled))
@@ -155,13 +161,13 @@ def test_compiled_ir_loads_back_with_kfp(compiled, settings, policy):
 
 
 def test_compiled_ir_matches_the_golden_wiring_and_types(compiled):
-    spec = yaml.safe_load(compiled.read_text())
+    spec, _ = documents(compiled)
     assert wiring(spec) == WIRING, "the pipeline's wiring changed"
     assert artifact_types(spec) == TYPES, "a component's artifact types changed"
 
 
 def test_every_component_runs_the_project_image_with_the_pipeline_parameters(compiled):
-    spec = yaml.safe_load(compiled.read_text())
+    spec, _ = documents(compiled)
     executors = spec["deploymentSpec"]["executors"]
     assert len(executors) == 6, sorted(executors)
     for name, executor in executors.items():
@@ -171,6 +177,23 @@ def test_every_component_runs_the_project_image_with_the_pipeline_parameters(com
     for component in spec["components"].values():
         if "executorLabel" in component:
             assert set(component["inputDefinitions"]["parameters"]) == {"params", "policy", "run_id"}
+
+
+def test_every_task_reads_its_cluster_settings_as_env_from_optional_configmaps_and_secrets(compiled):
+    _, platform = documents(compiled)
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert len(executors) == 6, sorted(executors)
+    for name, config in executors.items():
+        assert all(c.get("optional") for c in config["configMapAsEnv"] + config["secretAsEnv"]), name
+        maps = {c["configMapName"]: {k["envVar"] for k in c["keyToEnv"]} for c in config["configMapAsEnv"]}
+        secrets = {c["secretName"]: {k["envVar"] for k in c["keyToEnv"]} for c in config["secretAsEnv"]}
+        assert maps == {n: set(keys) for n, (keys, _) in CLUSTER_ENV.items()}, name
+        assert secrets == {n: set(keys) for n, (_, keys) in CLUSTER_ENV.items()}, name
+        assert "OPENLINEAGE__TRANSPORT__URL" in maps["{{ cookiecutter.project_slug }}-lineage"]
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+        assert "MLFLOW_TRACKING_URI" in maps["{{ cookiecutter.project_slug }}-tracking"]
+        assert "MLFLOW_TRACKING_TOKEN" in secrets["{{ cookiecutter.project_slug }}-tracking"]
+{%- endif %}
 
 
 def test_compile_gives_the_same_bytes_every_time(workdir, compiled):
@@ -305,9 +328,11 @@ def test_submit_sends_the_compiled_pipeline_to_the_kfp_api(workdir, compiled, fa
     assert "run run-1 in experiment demo" in result.stdout, result.stdout
     runs = [body for path, body in servers[0][1].received if path.startswith("/apis/v2beta1/runs")]
     assert len(runs) == 1, servers[0][1].received
-    sent = runs[0]["pipeline_spec"]
-    assert sent["pipelineInfo"]["name"] == "{{ cookiecutter.project_slug }}"
-    assert sent == yaml.safe_load(compiled.read_text()), "the submitted spec is not the compiled IR"
+    sent = runs[0]["pipeline_spec"]  # with a platform spec, kfp sends both under this key
+    assert sent["pipeline_spec"]["pipelineInfo"]["name"] == "{{ cookiecutter.project_slug }}"
+    pipeline, platform = documents(compiled)
+    assert sent["pipeline_spec"] == pipeline, "the submitted spec is not the compiled IR"
+    assert sent["platform_spec"] == platform, "the tasks' env did not reach the KFP API"
 
 
 def test_submit_to_something_that_is_not_kfp_is_one_line_and_exit_2(workdir, compiled, fake_kfp):

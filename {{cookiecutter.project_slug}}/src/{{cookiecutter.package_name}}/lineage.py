@@ -50,12 +50,9 @@ from openlineage.client.generated.base import RunFacet
 from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
-from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }} import __version__{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, Settings, orchestrator
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-from {{ cookiecutter.package_name }}.tracking import active_experiment_id, active_run_id
-{%- endif %}
 
 PRODUCER = f"urn:{{ cookiecutter.project_slug }}:lineage:{__version__}"
 DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug }}"
@@ -269,10 +266,18 @@ def _run_facets(started: str, parent: tuple[str, str] | None) -> dict:
             run=parent_run.Run(runId=run_id), job=parent_run.Job(namespace=namespace(), name=job_name)
         )
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
-    if (mlflow_run := active_run_id()) is not None:
-        facets[MLFLOW_FACET] = MlflowRunFacet(runId=mlflow_run, experimentId=active_experiment_id())
+    facets.update(_mlflow())
 {%- endif %}
     return facets
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+
+
+def _mlflow() -> dict:
+    """The MLflow run tracking this pipeline run, once a step has opened it."""
+    if (tracker := tracking.active()) is None:
+        return {}
+    return {MLFLOW_FACET: MlflowRunFacet(runId=tracker.run_id, experimentId=tracker.experiment_id)}
+{%- endif %}
 
 
 @functools.cache
@@ -424,9 +429,15 @@ def _governance_facet(summary: dict) -> GovernanceRunFacet | None:
     )
 
 
-def _parent() -> tuple[str, str] | None:
+def pipeline_run_id() -> str | None:
+    """The run id of the pipeline run around this step, if an orchestrator or the local runner named one."""
     external = os.environ.get(PARENT_RUN_ENV)
-    return (_as_uuid(external), PIPELINE_JOB) if external else None
+    return _as_uuid(external) if external else None
+
+
+def _parent() -> tuple[str, str] | None:
+    run_id = pipeline_run_id()
+    return (run_id, PIPELINE_JOB) if run_id else None
 
 
 @dataclass
@@ -505,11 +516,12 @@ def pipeline_run(settings: Settings, doc: str) -> Iterator[str]:
     try:
         yield run_id
     except BaseException as exc:
-        run.send(RunState.FAIL, _error(exc, trace=False))
+        run.send(RunState.FAIL, {**_error(exc, trace=False){% if cookiecutter.experiment_tracking == "mlflow" %}, **_mlflow(){% endif %}})
         raise
+    else:
+        run.send(RunState.COMPLETE{% if cookiecutter.experiment_tracking == "mlflow" %}, _mlflow(){% endif %})
     finally:
         if external is None:
             os.environ.pop(PARENT_RUN_ENV, None)
         else:
             os.environ[PARENT_RUN_ENV] = external
-    run.send(RunState.COMPLETE)

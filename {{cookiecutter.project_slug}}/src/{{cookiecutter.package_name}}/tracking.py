@@ -1,44 +1,72 @@
-"""MLflow experiment tracking around a whole pipeline run.
+"""MLflow experiment tracking: one MLflow run per pipeline run, whoever orchestrates it.
 
-The steps know nothing of MLflow: `tracked_run` opens one MLflow run before
-the first step and, when the last one ends (or fails), logs what they left
-on disk: the settings from params.yaml (flattened, as params), metrics.json
-(as metrics), and the model and governance evidence (as artifacts).
+`step_run` wraps every step in `steps.run_step`, beside lineage, so the local
+runner, the Tekton tasks and the KFP components all track the same way. The
+key is the pipeline run every step already knows (PARENT_RUN_ENV: the local
+run, Tekton's PipelineRun uid, KFP's run id). The first step creates an MLflow
+run tagged with that run's OpenLineage id; later steps, in this process or in
+another pod, find it by the tag. Steps run one after another, so only one of
+them ever creates it.
+
+- When the run is created: the settings from params.yaml (flattened) as params.
+- After each step: what it wrote: metrics.json as metrics, the model and the
+  governance evidence as artifacts, the governance verdict as a tag.
+- Status: RUNNING while steps run, FAILED when one fails (a failed gate too),
+  FINISHED when the last step ends.
+
+A step run on its own (no pipeline run around it) is not tracked.
 
 Where it goes: MLFLOW_TRACKING_URI when set (a tracking server, or any store
-MLflow accepts); otherwise a SQLite store in `mlruns/` at the project root,
-artifacts beside it, so `make clean` of the pipeline outputs keeps the
-history. MLFLOW_EXPERIMENT_NAME picks the experiment (default: the project).
+MLflow accepts); otherwise a SQLite store in `mlruns/` in the working
+directory: the project root locally, the source workspace in Tekton, where
+the tasks share it. KFP pods share no disk, so a cluster's KFP tasks need a
+server. MLFLOW_EXPERIMENT_NAME picks the experiment (default: the project).
+The orchestrators pass these, and MLflow's own credential variables, as env
+(docs/experiment-tracking.md).
 
-A tracking failure is one warning and the ML run goes on, unless
-`tracking.required` in params.yaml is true: then it fails the run.
+A tracking failure is one warning and the step goes on, unless
+`tracking.required` in params.yaml is true: then it fails the step.
 """
 
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import PathSettings, Settings, orchestrator
 
 URI_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
 DEFAULT_EXPERIMENT = "{{ cookiecutter.project_slug }}"
 LOCAL_STORE = Path("mlruns")
-# Tags on the MLflow run that point at the OpenLineage run of the same pipeline.
+# Tags on the MLflow run: the OpenLineage pipeline run it tracks (also the key
+# steps find it by), and that run's namespace.
 LINEAGE_RUN_TAG = "openlineage.run_id"
 LINEAGE_NAMESPACE_TAG = "openlineage.namespace"
+VERDICT_TAG = "governance.verdict"
+# The step outputs logged as artifacts, and the artifact folder of each.
+ARTIFACT_FOLDERS = {
+    "validation_report": "data",
+    "model": "model",
+    "governance_report": "governance",
+    "governance_html": "governance",
+    "model_card": "governance",
+    "provenance": "governance",
+}
 
-_active: "Tracker | None" = None
+_trackers: dict[str, "Tracker"] = {}  # by pipeline run, for the steps of it this process runs
+_broken = False  # after one failure this process stops trying (one warning, not one per step)
 last_run_id: str | None = None  # the latest tracked run of this process, for the CLI to show
 
 
 def tracking_uri() -> str:
-    """Where runs are recorded: MLFLOW_TRACKING_URI, else the project's local SQLite store."""
+    """Where runs are recorded: MLFLOW_TRACKING_URI, else the local SQLite store."""
     return os.environ.get(URI_ENV) or f"sqlite:///{(LOCAL_STORE / 'mlflow.db').resolve()}"
 
 
@@ -52,13 +80,8 @@ def destination() -> str:
     return parts._replace(netloc=parts.hostname or "").geturl() if parts.password else tracking_uri()
 
 
-def active_run_id() -> str | None:
-    """The MLflow run of the pipeline running in this process, if it is tracked."""
-    return _active.run_id if _active else None
-
-
-def active_experiment_id() -> str | None:
-    return _active.experiment_id if _active else None
+def experiment_name() -> str:
+    return os.environ.get(EXPERIMENT_ENV) or DEFAULT_EXPERIMENT
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -73,104 +96,103 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-class Tracker:
-    """One MLflow run; every call is guarded so an outage costs one warning."""
+def _pipeline_run() -> str | None:
+    """The OpenLineage id of the pipeline run around this step, if there is one."""
+    # Imported here: lineage imports this module to put the MLflow run in its facets.
+    from {{ cookiecutter.package_name }}.lineage import pipeline_run_id
 
-    def __init__(self, settings: Settings):
+    return pipeline_run_id()
+
+
+def active() -> "Tracker | None":
+    """The tracked MLflow run of the pipeline run this process is in, once a step has opened it."""
+    key = _pipeline_run()
+    tracker = _trackers.get(key) if key else None
+    return tracker if tracker and tracker.run_id else None
+
+
+class Tracker:
+    """The MLflow run of one pipeline run, as seen from this process."""
+
+    def __init__(self, pipeline_run: str, settings: Settings):
+        from mlflow import MlflowClient
+
+        self.pipeline_run = pipeline_run
         self.settings = settings
-        self.required = settings.tracking.required
-        self.client = None
+        self.client = MlflowClient(tracking_uri=tracking_uri())
         self.run_id: str | None = None
         self.experiment_id: str | None = None
-        self.broken = False
 
-    def guard(self, what: str, action) -> None:
-        if self.broken:
-            return
-        try:
-            action()
-        except Exception as exc:  # any store or network failure
-            if self.required:
-                raise ProjectError(f"tracking: could not {what}: {exc}") from exc
-            message = str(exc).splitlines()[0] if str(exc) else ""
-            print(
-                f"warning: experiment tracking is off for this run ({type(exc).__name__}: {message})",
-                file=sys.stderr,
+    def open(self) -> None:
+        """Find the pipeline run's MLflow run, or create it; mark it RUNNING."""
+        from mlflow.entities import Param
+
+        if self.run_id is None:
+            self.experiment_id = self._experiment()
+            found = self.client.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.`{LINEAGE_RUN_TAG}` = '{self.pipeline_run}'",
+                max_results=1,
             )
-            self.broken = True
+            if found:
+                self.run_id = found[0].info.run_id
+                self.client.update_run(self.run_id, status="RUNNING")
+                return
+            from {{ cookiecutter.package_name }}.lineage import namespace
 
-    def start(self) -> None:
-        def start() -> None:
-            # A down server would otherwise cost minutes of retries per call.
-            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-            from mlflow import MlflowClient
-            from mlflow.entities import Param
-
-            # Creating the local database is routine, not news.
-            logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
-            logging.getLogger("alembic").setLevel(logging.WARNING)
-
-            local = not os.environ.get(URI_ENV)
-            if local:
-                LOCAL_STORE.mkdir(exist_ok=True)
-            self.client = MlflowClient(tracking_uri=tracking_uri())
-            name = os.environ.get(EXPERIMENT_ENV) or DEFAULT_EXPERIMENT
-            experiment = self.client.get_experiment_by_name(name)
-            if experiment is None:
-                # A server picks its own artifact store; the local one keeps artifacts beside the database.
-                location = (LOCAL_STORE / "artifacts").resolve().as_uri() if local else None
-                self.experiment_id = self.client.create_experiment(name, artifact_location=location)
-            else:
-                self.experiment_id = experiment.experiment_id
             run = self.client.create_run(
-                self.experiment_id, tags={"mlflow.source.name": "pipelines/local.py"}
+                self.experiment_id,
+                run_name=f"{orchestrator().lower()}-{self.pipeline_run[:8]}",
+                tags={
+                    LINEAGE_RUN_TAG: self.pipeline_run,
+                    LINEAGE_NAMESPACE_TAG: namespace(),
+                    "orchestrator": orchestrator(),
+                    "mlflow.source.name": "{{ cookiecutter.project_slug }}",
+                },
             )
             self.run_id = run.info.run_id
-            params = flatten(self.settings.model_dump(mode="json"))
+            # Paths are where this orchestrator keeps files, not settings of the model.
+            params = flatten(self.settings.model_dump(mode="json", exclude={"paths"}))
             self.client.log_batch(self.run_id, params=[Param(k, v) for k, v in sorted(params.items())])
+        else:
+            self.client.update_run(self.run_id, status="RUNNING")
 
-        self.guard("start a run", start)
+    def _experiment(self) -> str:
+        name = experiment_name()
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        # A server picks its own artifact store; the local one keeps artifacts beside the database.
+        local = not os.environ.get(URI_ENV)
+        location = (LOCAL_STORE / "artifacts").resolve().as_uri() if local else None
+        return self.client.create_experiment(name, artifact_location=location)
 
-    def tag(self, key: str, value: str) -> None:
-        if self.run_id:
-            self.guard("tag the run", lambda: self.client.set_tag(self.run_id, key, value))
+    def log_outputs(self, outputs: dict[str, Path], summary: dict) -> None:
+        """Log what a step wrote: its metrics, its artifacts (under their usual names), its verdict."""
+        from mlflow.entities import Metric
 
-    def finish(self, failed: BaseException | None) -> None:
-        if not self.run_id:
-            return
-        paths = self.settings.paths
+        if "metrics" in outputs and outputs["metrics"].is_file():
+            values = json.loads(outputs["metrics"].read_text(encoding="utf-8"))
+            now = _millis()
+            metrics = [
+                Metric(name, float(value), now, 0)
+                for name, value in sorted(values.items())
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            ]
+            self.client.log_batch(self.run_id, metrics=metrics)
+        usual = PathSettings()
+        with tempfile.TemporaryDirectory() as staging:
+            for field, path in outputs.items():
+                if field in ARTIFACT_FOLDERS and path.is_file():
+                    # A KFP artifact's file is named after the output ("model"): log the usual name.
+                    named = Path(staging) / getattr(usual, field).name
+                    shutil.copyfile(path, named)
+                    self.client.log_artifact(self.run_id, str(named), ARTIFACT_FOLDERS[field])
+        if verdict := summary.get("verdict"):
+            self.client.set_tag(self.run_id, VERDICT_TAG, str(verdict))
 
-        def log_outputs() -> None:
-            from mlflow.entities import Metric
-
-            if paths.metrics.is_file():
-                values = json.loads(paths.metrics.read_text(encoding="utf-8"))
-                now = _millis()
-                metrics = [
-                    Metric(name, float(value), now, 0)
-                    for name, value in sorted(values.items())
-                    if isinstance(value, int | float) and not isinstance(value, bool)
-                ]
-                self.client.log_batch(self.run_id, metrics=metrics)
-            verdict = getattr(failed, "summary", {}).get("verdict") if failed else None
-            if verdict is None and paths.governance_report.is_file():
-                verdict = json.loads(paths.governance_report.read_text(encoding="utf-8")).get("verdict")
-            if verdict:
-                self.client.set_tag(self.run_id, "governance.verdict", str(verdict))
-            for path, folder in (
-                (paths.model, "model"),
-                (paths.governance_report, "governance"),
-                (paths.governance_html, "governance"),
-                (paths.model_card, "governance"),
-                (paths.provenance, "governance"),
-            ):
-                if path.is_file():
-                    self.client.log_artifact(self.run_id, str(path), folder)
-
-        self.guard("log the run's outputs", log_outputs)
-        status = "FAILED" if failed else "FINISHED"
-        self.guard("end the run", lambda: self.client.set_terminated(self.run_id, status))
+    def end(self, status: str) -> None:
+        self.client.set_terminated(self.run_id, status)
 
 
 def _millis() -> int:
@@ -179,19 +201,69 @@ def _millis() -> int:
     return int(time.time() * 1000)
 
 
-@contextmanager
-def tracked_run(settings: Settings) -> Iterator[Tracker]:
-    """Record the pipeline run in this block as one MLflow run (see the module docstring)."""
-    global _active, last_run_id
-    tracker = Tracker(settings)
-    tracker.start()
-    last_run_id = tracker.run_id
-    previous, _active = _active, tracker
+def _guard(what: str, required: bool, action) -> bool:
+    """Run one tracking call; a failure is one warning per process, or an error when required."""
+    global _broken
+    if _broken and not required:
+        return False
     try:
-        yield tracker
+        action()
+    except Exception as exc:  # any store or network failure
+        if required:
+            raise ProjectError(f"tracking: could not {what}: {exc}") from exc
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        print(
+            f"warning: experiment tracking is off for this run ({type(exc).__name__}: {message})",
+            file=sys.stderr,
+        )
+        _broken = True
+        return False
+    return True
+
+
+@contextmanager
+def step_run(fields: tuple[str, ...], settings: Settings, last: bool) -> Iterator[dict]:
+    """Track one step of a pipeline run, which writes these `settings.paths` fields (see the
+    module docstring). Put the step's summary in the yielded dict's "summary" key."""
+    global last_run_id
+    result: dict = {}
+    outputs = {field: getattr(settings.paths, field) for field in fields}
+    key = _pipeline_run()
+    if key is None:
+        yield result
+        return
+    required = settings.tracking.required
+    # A down server would otherwise cost minutes of retries per call.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    # Creating the local database is routine, not news.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if not os.environ.get(URI_ENV):
+        LOCAL_STORE.mkdir(exist_ok=True)
+
+    tracker = _trackers.get(key)
+
+    def open_run() -> None:
+        nonlocal tracker
+        tracker = tracker or Tracker(key, settings)
+        tracker.open()
+        _trackers[key] = tracker
+
+    if not _guard("start a run", required, open_run):
+        yield result
+        return
+    last_run_id = tracker.run_id
+    try:
+        yield result
     except BaseException as exc:
-        _active = previous
-        tracker.finish(exc)
+        # A failed gate still wrote its evidence: log it with the verdict.
+        if (summary := getattr(exc, "summary", None)) is not None:
+            _guard("log the step's outputs", required, lambda: tracker.log_outputs(outputs, summary))
+        _guard("end the run", required, lambda: tracker.end("FAILED"))
         raise
-    _active = previous
-    tracker.finish(None)
+    _guard(
+        "log the step's outputs", required, lambda: tracker.log_outputs(outputs, result.get("summary", {}))
+    )
+    if last:
+        _guard("end the run", required, lambda: tracker.end("FINISHED"))

@@ -33,7 +33,30 @@ from {{ cookiecutter.package_name }}.settings import Settings
 IMAGE = "{{ cookiecutter.image }}"
 PIPELINE_NAME = "{{ cookiecutter.project_slug }}"
 LOCAL_ROOT = Path("artifacts/kfp")  # kfp.local's pipeline_root: one folder per run
-RUN_ID = dsl.PIPELINE_JOB_ID_PLACEHOLDER  # the parent run of every step, for lineage
+RUN_ID = dsl.PIPELINE_JOB_ID_PLACEHOLDER  # the parent run of every step, for lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and tracking{% endif %}
+# What every task reads as env on a cluster: per ConfigMap and Secret of this
+# name in the run's namespace (the ones the Tekton tasks read), the settings
+# from the ConfigMap and the credentials from the Secret. All optional; the
+# tasks' pods share no disk, so point lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and tracking{% endif %} at a server there.
+CLUSTER_ENV = {
+    "{{ cookiecutter.project_slug }}-lineage": (
+        (
+            "OPENLINEAGE_NAMESPACE",
+            "OPENLINEAGE__TRANSPORT__TYPE",
+            "OPENLINEAGE__TRANSPORT__URL",
+            "OPENLINEAGE__TRANSPORT__ENDPOINT",
+            "OPENLINEAGE__TRANSPORT__LOG_FILE_PATH",
+            "OPENLINEAGE__TRANSPORT__APPEND",
+        ),
+        ("OPENLINEAGE__TRANSPORT__AUTH__TYPE", "OPENLINEAGE__TRANSPORT__AUTH__API_KEY"),
+    ),
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    "{{ cookiecutter.project_slug }}-tracking": (
+        ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME"),
+        ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"),
+    ),
+{%- endif %}
+}
 
 
 @dsl.component(base_image=IMAGE, install_kfp_package=False)
@@ -181,6 +204,16 @@ def package(
         run_step("package", settings, policy_)
 
 
+def _cluster_env(task: dsl.PipelineTask) -> None:
+    """Give a task the CLUSTER_ENV settings and credentials as env; kfp.local ignores this and
+    passes its own environment on."""
+    from kfp import kubernetes
+
+    for name, (settings, credentials) in CLUSTER_ENV.items():
+        kubernetes.use_config_map_as_env(task, name, {key: key for key in settings}, optional=True)
+        kubernetes.use_secret_as_env(task, name, {key: key for key in credentials}, optional=True)
+
+
 @dsl.pipeline(
     name=PIPELINE_NAME,
     description="ingest -> validate-data -> train -> evaluate -> govern -> package (only if the gate passes)",
@@ -212,7 +245,7 @@ def training_pipeline(params: str, policy: str):
         predictions=evaluate_task.outputs["predictions"],
     )
     with dsl.If(govern_task.outputs["Output"] == "pass", name="governance-passed"):
-        package(
+        package_task = package(
             params=params,
             policy=policy,
             run_id=RUN_ID,
@@ -223,6 +256,8 @@ def training_pipeline(params: str, policy: str):
             governance_report=govern_task.outputs["governance_report"],
             governance_html=govern_task.outputs["governance_html"],
         )
+    for task in (ingest_task, validate_data_task, train_task, evaluate_task, govern_task, package_task):
+        _cluster_env(task)
 
 
 def pipeline_arguments(settings: Settings, policy: Policy) -> dict[str, str]:

@@ -12,20 +12,10 @@ Progress = Callable[[int, int, str, float | None], None]
 
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
     """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
-    from {{ cookiecutter.package_name }} import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
+    from {{ cookiecutter.package_name }} import lineage
 
     results = {}
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-    # One MLflow run around the lineage run, each naming the other.
-    with (
-        tracking.tracked_run(settings) as tracker,
-        lineage.pipeline_run(settings, run_pipeline.__doc__ or "") as lineage_run,
-    ):
-        tracker.tag(tracking.LINEAGE_RUN_TAG, lineage_run)
-        tracker.tag(tracking.LINEAGE_NAMESPACE_TAG, lineage.namespace())
-{%- else %}
     with lineage.pipeline_run(settings, run_pipeline.__doc__ or ""):
-{%- endif %}
         for index, step in enumerate(STEPS, start=1):
             if progress:
                 progress(index, len(STEPS), step.name, None)

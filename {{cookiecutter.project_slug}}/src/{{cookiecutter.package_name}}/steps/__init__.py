@@ -85,12 +85,22 @@ BY_NAME = {step.name: step for step in STEPS}
 
 
 def run_step(name: str, settings: Settings, policy: Policy) -> dict:
-    """Run one step by name with the paths in `settings`, reported to lineage; return its summary."""
-    from {{ cookiecutter.package_name }} import lineage
+    """Run one step by name with the paths in `settings`, reported to lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and
+    tracked in MLflow{% endif %}; return its summary."""
+    from {{ cookiecutter.package_name }} import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
 
     step = BY_NAME[name]
     inputs = [getattr(settings.paths, field) for field in step.inputs]
     outputs = [getattr(settings.paths, field) for field in step.outputs]
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    # Tracking opens first, so lineage's START already names the MLflow run.
+    with (
+        tracking.step_run(step.outputs, settings, last=step is STEPS[-1]) as tracked,
+        lineage.step_run(step.name, step.call.__doc__ or "", inputs, outputs, settings) as run,
+    ):
+        run["summary"] = tracked["summary"] = step.call(settings, policy)
+{%- else %}
     with lineage.step_run(step.name, step.call.__doc__ or "", inputs, outputs, settings) as run:
         run["summary"] = step.call(settings, policy)
+{%- endif %}
     return run["summary"]
