@@ -57,6 +57,23 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("config", configs, ids=ids)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def temp_files_in_pytest_tmp(tmp_path_factory):
+    """Temp files of this session go under pytest's tmp, which pytest prunes: cookiecutter
+    writes each rendered hook to a temp file it never removes (cookiecutter#886), two a bake."""
+    import tempfile
+
+    folder = str(tmp_path_factory.mktemp("tempfiles"))
+    previous, saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = folder, folder
+    yield
+    tempfile.tempdir = previous
+    if saved is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = saved
+
+
 def bake_with(cookies, **context: str) -> Path:
     """Bake with `context` over the defaults; fail the test if the bake fails."""
     result = cookies.bake(template=str(TEMPLATE), extra_context=context)

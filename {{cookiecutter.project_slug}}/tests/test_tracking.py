@@ -12,6 +12,8 @@ from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV
 from {{ cookiecutter.package_name }}.steps import STEPS
 
+ORCHESTRATOR = "{{ 'KFP' if cookiecutter.orchestrators == 'kfp' else 'TEKTON' }}"  # one that runs a pod per step
+
 
 @pytest.fixture(autouse=True)
 def local_store(workdir, monkeypatch):
@@ -83,7 +85,7 @@ def test_lineage_and_mlflow_name_each_other(workdir):
 
 def test_steps_in_separate_processes_of_one_pipeline_run_share_one_mlflow_run(workdir, monkeypatch):
     # given an orchestrator running each step in its own pod, all under one pipeline run
-    monkeypatch.setenv(ORCHESTRATOR_ENV, "TEKTON")
+    monkeypatch.setenv(ORCHESTRATOR_ENV, ORCHESTRATOR)
     monkeypatch.setenv(PARENT_RUN_ENV, "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f")
     statuses = []
     for step in STEPS:
@@ -94,7 +96,7 @@ def test_steps_in_separate_processes_of_one_pipeline_run_share_one_mlflow_run(wo
     # then they found one another's run: one run, RUNNING until the last step ended it
     client, (recorded,) = recorded_runs()
     assert statuses == ["RUNNING"] * (len(STEPS) - 1) + ["FINISHED"]
-    assert recorded.data.tags["orchestrator"] == "TEKTON"
+    assert recorded.data.tags["orchestrator"] == ORCHESTRATOR
     assert recorded.data.tags[tracking.LINEAGE_RUN_TAG] == "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
     assert recorded.data.tags[tracking.VERDICT_TAG] == "pass"
     assert "roc_auc" in recorded.data.metrics and "model.C" in recorded.data.params

@@ -1,9 +1,9 @@
 """MLflow experiment tracking: one MLflow run per pipeline run, whoever orchestrates it.
 
 `step_run` wraps every step in `steps.run_step`, beside lineage, so the local
-runner, the Tekton tasks and the KFP components all track the same way. The
-key is the pipeline run every step already knows (PARENT_RUN_ENV: the local
-run, Tekton's PipelineRun uid, KFP's run id). The first step creates an MLflow
+runner and every orchestrator track the same way. The key is the pipeline run
+every step already knows for lineage (PARENT_RUN_ENV, set by the local runner
+and by each orchestrator to its own run id). The first step creates an MLflow
 run tagged with that run's OpenLineage id; later steps, in this process or in
 another pod, find it by the tag. Steps run one after another, so only one of
 them ever creates it.
@@ -18,9 +18,10 @@ A step run on its own (no pipeline run around it) is not tracked.
 
 Where it goes: MLFLOW_TRACKING_URI when set (a tracking server, or any store
 MLflow accepts); otherwise a SQLite store in `mlruns/` in the working
-directory: the project root locally, the source workspace in Tekton, where
-the tasks share it. KFP pods share no disk, so a cluster's KFP tasks need a
-server. MLFLOW_EXPERIMENT_NAME picks the experiment (default: the project).
+directory: the project root locally{% if cookiecutter.orchestrators != "kfp" %}, the source workspace in Tekton, where
+the tasks share it{% endif %}.{% if cookiecutter.orchestrators != "tekton" %} KFP pods share no disk: a cluster's KFP tasks need a
+server.{% endif %}
+MLFLOW_EXPERIMENT_NAME picks the experiment (default: the project).
 The orchestrators pass these, and MLflow's own credential variables, as env
 (docs/experiment-tracking.md).
 

@@ -35,7 +35,7 @@ PIPELINE_NAME = "{{ cookiecutter.project_slug }}"
 LOCAL_ROOT = Path("artifacts/kfp")  # kfp.local's pipeline_root: one folder per run
 RUN_ID = dsl.PIPELINE_JOB_ID_PLACEHOLDER  # the parent run of every step, for lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and tracking{% endif %}
 # What every task reads as env on a cluster: per ConfigMap and Secret of this
-# name in the run's namespace (the ones the Tekton tasks read), the settings
+# name in the run's namespace{% if cookiecutter.orchestrators != "kfp" %} (the ones the Tekton tasks read){% endif %}, the settings
 # from the ConfigMap and the credentials from the Secret. All optional; the
 # tasks' pods share no disk, so point lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and tracking{% endif %} at a server there.
 CLUSTER_ENV = {
