@@ -1,9 +1,14 @@
-"""Jinja filters that put user text into generated files without breaking them.
+"""Jinja filters that put user text into generated files without breaking them, and
+an extension that refuses an answer cookiecutter could not even read.
 
 cookiecutter loads this module through `_extensions` in cookiecutter.json.
 """
 
+import sys
+
 from cookiecutter.utils import simple_filter
+from jinja2 import Environment, TemplateSyntaxError
+from jinja2.ext import Extension
 
 
 def _escape(text: str) -> str:
@@ -33,3 +38,30 @@ def quoted(value: object) -> str:
 def escaped(value: object) -> str:
     """`value` escaped for the inside of a double-quoted YAML, TOML or Python string."""
     return _escape(str(value))
+
+
+_PLAIN = Environment()  # parses without the extensions, so without calling back into this one
+
+
+class RefuseBrokenAnswers(Extension):
+    """One line and exit 1, instead of a Jinja traceback, for an answer that is broken Jinja.
+
+    cookiecutter renders every answer as a Jinja template from a string
+    (`--no-input 'description={{ x'` included) before any hook runs, so the
+    pre-generation hook, which refuses Jinja in answers, never sees this one.
+    Templates from files are the template's own and are left alone.
+    """
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if name is None and filename is None:
+            try:
+                _PLAIN.parse(source)
+            except TemplateSyntaxError as exc:
+                marks = ", ".join(("{" + "{", "{" + "%", "{" + "#"))
+                print(
+                    f"error: answer {source!r}: must not contain {marks} (cookiecutter evaluates Jinja: "
+                    f"{exc.message})",
+                    file=sys.stderr,
+                )
+                raise SystemExit(1) from None
+        return source

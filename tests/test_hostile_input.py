@@ -9,6 +9,8 @@ hook ran it), and in which each value reads back exactly as given.
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import tomllib
@@ -18,7 +20,6 @@ from cookiecutter.exceptions import CookiecutterException
 from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from jinja2 import TemplateError
 
 settings.register_profile("default", max_examples=300, deadline=None)
 settings.register_profile("thorough", max_examples=3000, deadline=None)
@@ -41,7 +42,8 @@ def bake_or_refuse(out, context: dict) -> str | None:
         return cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(out), extra_context=context)
     except CookiecutterException:  # our hooks refused
         return None
-    except TemplateError:  # cookiecutter evaluates answers as Jinja, and this one is malformed
+    except SystemExit as refused:  # local_extensions refused an answer that is broken Jinja
+        assert refused.code == 1
         return None
 
 
@@ -55,7 +57,8 @@ def test_hostile_text_is_refused_or_kept_exactly(tmp_path_factory, capfd, name, 
     project = bake_or_refuse(out, context)
     if project is None:
         errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("error: ")]
-        field = errors[0].split(" = ")[0].removeprefix("error: ") if errors else "by cookiecutter"
+        assert errors, "refused without an error line"
+        field = errors[0].split(" = ")[0].removeprefix("error: ") if " = " in errors[0] else "broken Jinja"
         event(f"refused: {field}")
         assert list(out.iterdir()) == [], f"refused bake left {list(out.iterdir())}"
         assert not any("failed validation" in line for line in errors), f"baked project was broken: {errors}"
@@ -70,6 +73,22 @@ def test_hostile_text_is_refused_or_kept_exactly(tmp_path_factory, capfd, name, 
     answers = json.loads((root / ".cookiecutter.json").read_text(encoding="utf-8"))
     assert (answers["project_name"], answers["description"]) == (name, description), "answers not kept"
     assert name in (root / "README.md").read_text(encoding="utf-8"), "project name missing from README"
+
+
+def test_an_answer_that_is_broken_jinja_is_one_line_not_a_traceback(tmp_path):
+    # cookiecutter renders answers as Jinja before any hook runs: the extension answers instead
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "description={{ broken"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: answer '{{ broken': must not contain {{, {%, {# (cookiecutter evaluates Jinja: "
+        "unexpected end of template, expected 'end of print statement'.)"
+    ], result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
