@@ -1,5 +1,5 @@
 """Jinja filters that put user text into generated files without breaking them, and
-an extension that refuses an answer cookiecutter could not even read.
+an extension that refuses an answer cookiecutter could not render.
 
 cookiecutter loads this module through `_extensions` in cookiecutter.json.
 """
@@ -7,7 +7,7 @@ cookiecutter loads this module through `_extensions` in cookiecutter.json.
 import sys
 
 from cookiecutter.utils import simple_filter
-from jinja2 import Environment, TemplateSyntaxError
+from jinja2 import Environment, TemplateSyntaxError, meta
 from jinja2.ext import Extension
 
 
@@ -40,28 +40,42 @@ def escaped(value: object) -> str:
     return _escape(str(value))
 
 
-_PLAIN = Environment()  # parses without the extensions, so without calling back into this one
+CONTEXT = {"cookiecutter", "_cookiecutter"}  # the names cookiecutter renders with
 
 
 class RefuseBrokenAnswers(Extension):
-    """One line and exit 1, instead of a Jinja traceback, for an answer that is broken Jinja.
+    """One line and exit 1, instead of cookiecutter's traceback or context dump, for an
+    answer it cannot render: broken Jinja, or Jinja naming a variable that does not exist.
 
     cookiecutter renders every answer as a Jinja template from a string
     (`--no-input 'description={{ x'` included) before any hook runs, so the
-    pre-generation hook, which refuses Jinja in answers, never sees this one.
-    Templates from files are the template's own and are left alone.
+    pre-generation hook, which refuses Jinja in answers, never sees these. The
+    template's own strings (path names, hooks) parse and name only CONTEXT;
+    templates from files are left alone.
     """
+
+    def __init__(self, environment: Environment):
+        super().__init__(environment)
+        self.plain: Environment | None = None
+
+    def _parse(self, source: str):
+        if self.plain is None:
+            # Without the extensions (so without calling back into this one), with the filters.
+            self.plain = Environment()
+            self.plain.filters.update(self.environment.filters)
+            self.plain.tests.update(self.environment.tests)
+        return self.plain.parse(source)
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
         if name is None and filename is None:
             try:
-                _PLAIN.parse(source)
+                unknown = meta.find_undeclared_variables(self._parse(source)) - CONTEXT
+                reason = f"{sorted(unknown)[0]!r} is undefined" if unknown else None
             except TemplateSyntaxError as exc:
+                reason = exc.message
+            if reason:
                 marks = ", ".join(("{" + "{", "{" + "%", "{" + "#"))
-                print(
-                    f"error: answer {source!r}: must not contain {marks} (cookiecutter evaluates Jinja: "
-                    f"{exc.message})",
-                    file=sys.stderr,
-                )
-                raise SystemExit(1) from None
+                rule = f"must not contain {marks} (cookiecutter evaluates Jinja: {reason})"
+                print(f"error: answer {source!r}: {rule}", file=sys.stderr)
+                raise SystemExit(1)
         return source

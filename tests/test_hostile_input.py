@@ -50,6 +50,7 @@ def bake_or_refuse(out, context: dict) -> str | None:
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=text, description=text, author=text)
 @example(name="null", description="0", author="0")  # once made `name: null` in every manifest
+@example(name="", description="", author="{{A}}")  # once refused by cookiecutter with no line of ours
 def test_hostile_text_is_refused_or_kept_exactly(tmp_path_factory, capfd, name, description, author):
     out = tmp_path_factory.mktemp("hostile")
     context = {"project_name": name, "description": description, "author_name": author}
@@ -75,19 +76,27 @@ def test_hostile_text_is_refused_or_kept_exactly(tmp_path_factory, capfd, name, 
     assert name in (root / "README.md").read_text(encoding="utf-8"), "project name missing from README"
 
 
-def test_an_answer_that_is_broken_jinja_is_one_line_not_a_traceback(tmp_path):
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("{{ broken", "unexpected end of template, expected 'end of print statement'."),
+        ("{{A}}", "'A' is undefined"),
+    ],
+    ids=["broken-jinja", "undefined-variable"],
+)
+def test_an_answer_cookiecutter_cannot_render_is_one_line_not_a_traceback(tmp_path, answer, reason):
     # cookiecutter renders answers as Jinja before any hook runs: the extension answers instead
     result = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "description={{ broken"],
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), f"author_name={answer}"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 1, result.stderr
-    assert result.stderr.splitlines() == [
-        "error: answer '{{ broken': must not contain {{, {%, {# (cookiecutter evaluates Jinja: "
-        "unexpected end of template, expected 'end of print statement'.)"
-    ], result.stderr
+    expected = (
+        f"error: answer {answer!r}: must not contain {{{{, {{%, {{# (cookiecutter evaluates Jinja: {reason})"
+    )
+    assert result.stderr.splitlines() == [expected], result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
