@@ -23,6 +23,9 @@ test: $(BIN)/.installed  ## lint the template, bake every option, run the baked 
 	$(BIN)/ruff check hooks tests scripts benchmarks local_extensions.py
 	$(BIN)/python -m pytest
 
+test-thorough: $(BIN)/.installed  ## the hostile-input property test with 3,000 examples instead of 300
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_hostile_input.py
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check hooks tests scripts benchmarks local_extensions.py
 	$(BIN)/ruff format --check hooks tests scripts benchmarks local_extensions.py

@@ -52,6 +52,14 @@ def test_every_unmarked_command_is_run_by_a_test():
         assert not unrun, f"{path.name}: commands neither run by a test nor marked: {sorted(unrun)}"
 
 
+def test_every_make_target_the_readme_names_has_a_recipe():
+    makefile = (TEMPLATE / "Makefile").read_text()
+    recipes = set(re.findall(r"^([a-z][\w-]*):[^\n=]*\n\t", makefile, re.M))
+    named = set(re.findall(r"\bmake ([a-z][\w-]*)", (TEMPLATE / "README.md").read_text()))
+    assert {"demo", "test"} <= named, named
+    assert named <= recipes, f"README names make targets without a recipe: {sorted(named - recipes)}"
+
+
 @pytest.mark.slow
 def test_workshop_labs_run_as_written(tmp_path):
     # given the template where the guide says to clone it, and cookiecutter on the PATH
