@@ -184,6 +184,20 @@ def test_lineage_outage_is_one_warning_unless_required(workdir, monkeypatch):
     assert required.exit_code == 2 and "lineage: could not send START of ingest" in required.output
 
 
+def test_empty_lineage_variables_count_as_unset(workdir, events_file, monkeypatch):
+    # given a cluster ConfigMap that lists keys it leaves empty (as older KFP backends need)
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__URL", "")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__ENDPOINT", "")
+    # then the transport is the file one the other variables name, and it receives the run
+    assert lineage.transport_config() == {
+        "type": "file",
+        "log_file_path": "artifacts/lineage/events.jsonl",
+        "append": True,
+    }
+    assert CliRunner().invoke(cli, ["ingest"]).exit_code == 0
+    assert events_file.is_file()
+
+
 def test_lineage_can_be_disabled(workdir, events_file, monkeypatch):
     monkeypatch.setenv("OPENLINEAGE_DISABLED", "true")
     assert CliRunner().invoke(cli, ["run"]).exit_code == 0
