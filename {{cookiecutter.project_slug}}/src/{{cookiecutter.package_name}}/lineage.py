@@ -102,7 +102,7 @@ def namespace() -> str:
 
 
 def _env_overrides() -> dict:
-    """OPENLINEAGE_URL and OPENLINEAGE__A__B=value variables as a nested config dict; empty ones don't count."""
+    """OPENLINEAGE_URL and OPENLINEAGE__A__B=value variables as a nested config dict (empty is unset)."""
     config: dict = {}
     if url := os.environ.get("OPENLINEAGE_URL"):
         transport = {
@@ -115,7 +115,7 @@ def _env_overrides() -> dict:
         config["transport"] = transport
     for name, raw in sorted(os.environ.items()):
         if not name.startswith("OPENLINEAGE__") or not raw:
-            continue  # empty is unset: a ConfigMap may list a key it leaves empty
+            continue  # a ConfigMap may list a key it leaves empty
         *parents, leaf = name.removeprefix("OPENLINEAGE__").lower().split("__")
         node = config
         for part in parents:
