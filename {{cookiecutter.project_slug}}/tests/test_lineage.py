@@ -190,7 +190,7 @@ def test_lineage_outage_is_one_warning_unless_required(workdir, monkeypatch):
 
 
 def test_empty_lineage_variables_count_as_unset(workdir, events_file, monkeypatch):
-    # given a cluster ConfigMap that lists keys it leaves empty (as older KFP backends need)
+    # given a cluster ConfigMap that lists keys it leaves empty
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__URL", "")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__ENDPOINT", "")
     # then the transport is the file one the other variables name, and it receives the run
