@@ -11,8 +11,13 @@ from conftest import overlay_venv, run_in, run_project
 from packaging.requirements import Requirement
 
 
-def test_baked_project_tests_pass(config, bake):
+def test_baked_project_tests_pass(config, bake, monkeypatch):
     project = bake(**config)
+    # from a shell set up for real servers (nothing listens on port 9): the baked tests
+    # must neither send to them nor depend on them
+    for name in ("OPENLINEAGE_URL", "MLFLOW_TRACKING_URI"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.setenv(f"{project.name.replace('-', '_').upper()}_PARENT_RUN_ID", "someone-elses-run")
     result = run_in(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
     assert result.returncode == 0, f"baked tests failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
 

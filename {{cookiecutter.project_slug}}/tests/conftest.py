@@ -1,14 +1,27 @@
-"""Each test runs in its own folder with a copy of params.yaml and the policy."""
+"""Each test runs in its own folder with a copy of params.yaml and the policy, and none
+of the caller's lineage{% if cookiecutter.experiment_tracking == "mlflow" %} or tracking{% endif %} settings."""
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.settings import load_settings
+from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARAMS_ENV, PARENT_RUN_ENV, load_settings
 
 PROJECT = Path(__file__).resolve().parents[1]
+# Variables that would send a test's runs to the caller's servers or change what runs.
+CALLER_PREFIXES = ("OPENLINEAGE",{% if cookiecutter.experiment_tracking == "mlflow" %} "MLFLOW_"{% endif %})
+CALLER_NAMES = {ORCHESTRATOR_ENV, PARAMS_ENV, PARENT_RUN_ENV}
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(monkeypatch):
+    """A shell with OPENLINEAGE_URL{% if cookiecutter.experiment_tracking == "mlflow" %} or MLFLOW_TRACKING_URI{% endif %} set gets no test runs on its server."""
+    for name in list(os.environ):
+        if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture

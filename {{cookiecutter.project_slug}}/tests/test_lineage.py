@@ -1,7 +1,6 @@
 """Lineage: every step run becomes an OpenLineage run, through whichever transport is configured."""
 
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,12 +33,11 @@ class ListTransport(Transport):
 
 @pytest.fixture(autouse=True)
 def fresh_lineage(monkeypatch):
-    """Each test starts with lineage sending (an earlier outage stops a process from trying),
-    and without the variables openlineage-python derives from OPENLINEAGE_URL when a client
-    is made: it sets them process-wide, so they outlive the test that set the URL."""
+    """Each test starts with lineage sending (an earlier outage stops a process from trying).
+
+    (conftest also unsets the variables openlineage-python derives from OPENLINEAGE_URL
+    when a client is made: it sets them process-wide, so they outlive the test.)"""
     monkeypatch.setattr(lineage, "_broken", False)
-    for name in [n for n in os.environ if n.startswith("OPENLINEAGE__TRANSPORT__TRANSPORTS__")]:
-        monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -17,10 +17,7 @@ ORCHESTRATOR = "{{ 'KFP' if cookiecutter.orchestrators == 'kfp' else 'TEKTON' }}
 
 @pytest.fixture(autouse=True)
 def local_store(workdir, monkeypatch):
-    """The default local store, lineage to a file, a fresh process's state, whatever the environment says."""
-    monkeypatch.delenv(tracking.URI_ENV, raising=False)
-    monkeypatch.delenv(tracking.EXPERIMENT_ENV, raising=False)
-    monkeypatch.delenv(PARENT_RUN_ENV, raising=False)
+    """The default local store (conftest unsets the caller's), lineage to a file, a fresh process's state."""
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", "artifacts/lineage/events.jsonl")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
