@@ -116,8 +116,17 @@ class Tracker:
     """The MLflow run of one pipeline run, as seen from this process."""
 
     def __init__(self, pipeline_run: str, settings: Settings):
+        # A down server would otherwise cost minutes of retries per call.
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+        # Creating the local database is routine, not news.
+        logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         from mlflow import MlflowClient
 
+        self.local = not os.environ.get(URI_ENV)
+        if self.local:
+            LOCAL_STORE.mkdir(exist_ok=True)
         self.pipeline_run = pipeline_run
         self.settings = settings
         self.client = MlflowClient(tracking_uri=tracking_uri())
@@ -126,37 +135,13 @@ class Tracker:
 
     def open(self) -> None:
         """Find the pipeline run's MLflow run, or create it; mark it RUNNING."""
-        from mlflow.entities import Param
-
         if self.run_id is None:
             self.experiment_id = self._experiment()
-            found = self.client.search_runs(
-                [self.experiment_id],
-                filter_string=f"tags.`{LINEAGE_RUN_TAG}` = '{self.pipeline_run}'",
-                max_results=1,
-            )
-            if found:
-                self.run_id = found[0].info.run_id
-                self.client.update_run(self.run_id, status="RUNNING")
-                return
-            from {{ cookiecutter.package_name }}.lineage import namespace
-
-            run = self.client.create_run(
-                self.experiment_id,
-                run_name=f"{orchestrator().lower()}-{self.pipeline_run[:8]}",
-                tags={
-                    LINEAGE_RUN_TAG: self.pipeline_run,
-                    LINEAGE_NAMESPACE_TAG: namespace(),
-                    "orchestrator": orchestrator(),
-                    "mlflow.source.name": "{{ cookiecutter.project_slug }}",
-                },
-            )
-            self.run_id = run.info.run_id
-            # Paths are where this orchestrator keeps files, not settings of the model.
-            params = flatten(self.settings.model_dump(mode="json", exclude={"paths"}))
-            self.client.log_batch(self.run_id, params=[Param(k, v) for k, v in sorted(params.items())])
-        else:
-            self.client.update_run(self.run_id, status="RUNNING")
+            self.run_id = self._find()
+            if self.run_id is None:
+                self.run_id = self._create()
+                return  # a new run starts RUNNING
+        self.client.update_run(self.run_id, status="RUNNING")
 
     def _experiment(self) -> str:
         name = experiment_name()
@@ -164,9 +149,38 @@ class Tracker:
         if experiment is not None:
             return experiment.experiment_id
         # A server picks its own artifact store; the local one keeps artifacts beside the database.
-        local = not os.environ.get(URI_ENV)
-        location = (LOCAL_STORE / "artifacts").resolve().as_uri() if local else None
+        location = (LOCAL_STORE / "artifacts").resolve().as_uri() if self.local else None
         return self.client.create_experiment(name, artifact_location=location)
+
+    def _find(self) -> str | None:
+        """The run an earlier step of this pipeline run created, in any process."""
+        found = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{LINEAGE_RUN_TAG}` = '{self.pipeline_run}'",
+            max_results=1,
+        )
+        return found[0].info.run_id if found else None
+
+    def _create(self) -> str:
+        """A new run, tagged with the pipeline run, holding the settings as params."""
+        from mlflow.entities import Param
+
+        from {{ cookiecutter.package_name }}.lineage import namespace
+
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"{orchestrator().lower()}-{self.pipeline_run[:8]}",
+            tags={
+                LINEAGE_RUN_TAG: self.pipeline_run,
+                LINEAGE_NAMESPACE_TAG: namespace(),
+                "orchestrator": orchestrator(),
+                "mlflow.source.name": "{{ cookiecutter.project_slug }}",
+            },
+        )
+        # Paths are where this orchestrator keeps files, not settings of the model.
+        params = flatten(self.settings.model_dump(mode="json", exclude={"paths"}))
+        self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in sorted(params.items())])
+        return run.info.run_id
 
     def log_outputs(self, outputs: dict[str, Path], summary: dict) -> None:
         """Log what a step wrote: its metrics, its artifacts (under their usual names), its verdict."""
@@ -234,15 +248,6 @@ def step_run(fields: tuple[str, ...], settings: Settings, last: bool) -> Iterato
         yield result
         return
     required = settings.tracking.required
-    # A down server would otherwise cost minutes of retries per call.
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-    # Creating the local database is routine, not news.
-    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    if not os.environ.get(URI_ENV):
-        LOCAL_STORE.mkdir(exist_ok=True)
-
     tracker = _trackers.get(key)
 
     def open_run() -> None:
