@@ -195,6 +195,18 @@ def test_every_task_reads_its_cluster_settings_as_env_from_optional_configmaps_a
         assert "MLFLOW_TRACKING_TOKEN" in secrets["{{ cookiecutter.project_slug }}-tracking"]
 {%- endif %}
 
+{%- if cookiecutter.orchestrators == "tekton-and-kfp" %}
+
+
+def test_kfp_tasks_ask_for_every_setting_the_tekton_configmaps_hold():
+    # one set of ConfigMaps serves both orchestrators: a key only Tekton reads would be lost in KFP
+    tekton = Path(__file__).resolve().parents[1] / "tekton"
+    documents = (yaml.safe_load(path.read_text()) for path in tekton.glob("*-config.yaml"))
+    held = {document["metadata"]["name"]: set(document["data"]) for document in documents}
+    for name, (settings, _) in CLUSTER_ENV.items():
+        assert held[name] <= set(settings), f"{name}: KFP tasks never read {held[name] - set(settings)}"
+{%- endif %}
+
 
 def test_compile_gives_the_same_bytes_every_time(workdir, compiled):
     # given the IR compiled in this process; when a fresh process compiles it again
