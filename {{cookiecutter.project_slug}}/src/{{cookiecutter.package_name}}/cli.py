@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
-from {{ cookiecutter.package_name }}.governance.policy import DEFAULT_POLICY, Policy, load_policy
-from {{ cookiecutter.package_name }}.settings import DEFAULT_PARAMS, PARAMS_ENV, Settings, load_settings
-from {{ cookiecutter.package_name }}.steps import STEPS, run_step
+from .errors import GateFailed, ProjectError
+from .governance.policy import DEFAULT_POLICY, Policy, load_policy
+from .settings import DEFAULT_PARAMS, PARAMS_ENV, Settings, load_settings
+from .steps import STEPS, run_step
 
 
 class UsageError(click.ClickException):
@@ -111,7 +111,7 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
     if engine == "kfp-local":
         return _run_kfp_local(app)
 {%- endif %}
-    from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
+    from .pipelines.local import run_pipeline
 
     def progress(index: int, total: int, name: str, seconds: float | None) -> None:
         if seconds is None:
@@ -141,7 +141,7 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
     click.echo(f"release:     {paths.release}")
     click.echo(f"lineage:     {_lineage_destination()}")
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
-    from {{ cookiecutter.package_name }} import tracking
+    from . import tracking
 
     if tracking.last_run_id:
         click.echo(f"tracking:    MLflow run {tracking.last_run_id} in {tracking.destination()}")
@@ -149,7 +149,7 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
 
 
 def _lineage_destination() -> str:
-    from {{ cookiecutter.package_name }}.lineage import transport_config
+    from .lineage import transport_config
 
     transport = transport_config()
     return transport.get("log_file_path") or transport.get("url") or transport.get("type", "console")
@@ -170,8 +170,8 @@ def _events_option(command):
 
 
 def _last_pipeline(events: Path | None):
-    from {{ cookiecutter.package_name }}.lineage import transport_config
-    from {{ cookiecutter.package_name }}.lineage_graph import last_pipeline, load_events
+    from .lineage import transport_config
+    from .lineage_graph import last_pipeline, load_events
 
     if events is None:
         transport = transport_config()
@@ -192,7 +192,7 @@ def _last_pipeline(events: Path | None):
 )
 def show(events: Path | None, fmt: str) -> None:
     """Print the jobs and datasets of the last pipeline run (text, Mermaid or dot)."""
-    from {{ cookiecutter.package_name }}.lineage_graph import render
+    from .lineage_graph import render
 
     click.echo(render(_last_pipeline(events), fmt, Path.cwd()))
 
@@ -201,7 +201,7 @@ def show(events: Path | None, fmt: str) -> None:
 @_events_option
 def check(events: Path | None) -> None:
     """Fail when a run of the last pipeline failed or never ended, or an output has no producer."""
-    from {{ cookiecutter.package_name }}.lineage_graph import problems
+    from .lineage_graph import problems
 
     steps = _last_pipeline(events)
     found = problems(steps)
@@ -219,7 +219,7 @@ def validate(root: Path, fmt: str) -> None:
     """Check the repository's manifests and policy files; exit 1 on findings."""
     import json
 
-    from {{ cookiecutter.package_name }}.checks import validate_tree
+    from .checks import validate_tree
 
     findings = validate_tree(root)
     if fmt == "json":
@@ -236,8 +236,8 @@ def validate(root: Path, fmt: str) -> None:
 
 def _run_kfp_local(app: App) -> None:
     """The KFP pipeline through kfp.local: one subprocess per step, offline, outputs under artifacts/kfp."""
-    from {{ cookiecutter.package_name }}.files import read_json
-    from {{ cookiecutter.package_name }}.pipelines.kfp import LOCAL_ROOT, run_local
+    from .files import read_json
+    from .pipelines.kfp import LOCAL_ROOT, run_local
 
     click.echo(f"kfp-local: one subprocess per step, log in {LOCAL_ROOT / 'kfp-local.log'} ...")
     result = run_local(app.settings(), app.policy())
@@ -267,7 +267,7 @@ def _run_kfp_local(app: App) -> None:
 @click.pass_obj
 def compile_(app: App, output: Path) -> None:
     """Compile the Kubeflow pipeline to IR YAML (same settings, same bytes)."""
-    from {{ cookiecutter.package_name }}.pipelines.kfp import compile_pipeline
+    from .pipelines.kfp import compile_pipeline
 
     click.echo(f"compile: wrote {compile_pipeline(app.settings(), app.policy(), output)}")
 
@@ -286,7 +286,7 @@ def submit(app: App, host: str, package: Path | None, experiment: str, run_name:
     """Submit the compiled pipeline to a Kubeflow Pipelines cluster; print the run id."""
     import tempfile
 
-    from {{ cookiecutter.package_name }}.pipelines import kfp
+    from .pipelines import kfp
 
     with tempfile.TemporaryDirectory() as folder:
         if package is None:

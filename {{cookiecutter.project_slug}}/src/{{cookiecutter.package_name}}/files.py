@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from .errors import ProjectError
 
 
 @contextmanager

@@ -50,9 +50,9 @@ from openlineage.client.generated.base import RunFacet
 from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
-from {{ cookiecutter.package_name }} import __version__{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, Settings, orchestrator
+from . import __version__{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
+from .errors import ProjectError
+from .settings import PARENT_RUN_ENV, Settings, orchestrator
 
 PRODUCER = f"urn:{{ cookiecutter.project_slug }}:lineage:{__version__}"
 DEFAULT_NAMESPACE = "{{ cookiecutter.project_slug }}"

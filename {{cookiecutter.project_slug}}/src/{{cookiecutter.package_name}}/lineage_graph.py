@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from .errors import ProjectError
 
 TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
 

@@ -7,7 +7,7 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from .errors import ProjectError
 
 PARAMS_ENV = "{{ cookiecutter.package_name | upper }}_PARAMS"
 # Set by whoever orchestrates a run (LOCAL{% if cookiecutter.orchestrators != "tekton" %}, KFP{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, TEKTON{% endif %}) and by the pipeline run

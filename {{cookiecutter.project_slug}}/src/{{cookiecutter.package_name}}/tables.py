@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.settings import DataSettings
+from .errors import ProjectError
+from .settings import DataSettings
 
 
 def read_csv(path: Path) -> pd.DataFrame:

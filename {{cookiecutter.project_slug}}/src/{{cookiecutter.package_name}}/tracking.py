@@ -39,8 +39,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.settings import PathSettings, Settings, orchestrator
+from .errors import ProjectError
+from .settings import PathSettings, Settings, orchestrator
 
 URI_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
@@ -100,7 +100,7 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
 def _pipeline_run() -> str | None:
     """The OpenLineage id of the pipeline run around this step, if there is one."""
     # Imported here: lineage imports this module to put the MLflow run in its facets.
-    from {{ cookiecutter.package_name }}.lineage import pipeline_run_id
+    from .lineage import pipeline_run_id
 
     return pipeline_run_id()
 
@@ -165,7 +165,7 @@ class Tracker:
         """A new run, tagged with the pipeline run, holding the settings as params."""
         from mlflow.entities import Param
 
-        from {{ cookiecutter.package_name }}.lineage import namespace
+        from .lineage import namespace
 
         run = self.client.create_run(
             self.experiment_id,

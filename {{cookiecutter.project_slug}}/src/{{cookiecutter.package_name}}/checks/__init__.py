@@ -7,9 +7,9 @@ hook can run it straight from a freshly baked tree. Findings read
 
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.checks.findings import Finding
-from {{ cookiecutter.package_name }}.checks.loader import collector_paused, load_tree
-from {{ cookiecutter.package_name }}.checks.rules import RULE_IDS, RULES
+from ..checks.findings import Finding
+from ..checks.loader import collector_paused, load_tree
+from ..checks.rules import RULE_IDS, RULES
 
 __all__ = ["RULE_IDS", "Finding", "validate_tree"]
 

@@ -4,8 +4,8 @@ Only the sections this validator knows are checked strictly; other top-level
 sections (such as `gates`) need only be a mapping or a list.
 """
 
-from {{ cookiecutter.package_name }}.checks.findings import Finding
-from {{ cookiecutter.package_name }}.checks.loader import Tree, line_of, value_line
+from ..checks.findings import Finding
+from ..checks.loader import Tree, line_of, value_line
 
 RULE_IDS = {
     "GOV-POLICY": "governance/policy.yaml is malformed (version, profile, data schema)",

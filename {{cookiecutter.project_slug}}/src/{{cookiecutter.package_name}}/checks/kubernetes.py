@@ -2,8 +2,8 @@
 
 import re
 
-from {{ cookiecutter.package_name }}.checks.findings import Finding
-from {{ cookiecutter.package_name }}.checks.loader import Tree, line_of
+from ..checks.findings import Finding
+from ..checks.loader import Tree, line_of
 
 RULE_IDS = {
     "K8S-APIVERSION": "a Kubernetes manifest has no apiVersion (or not a string)",

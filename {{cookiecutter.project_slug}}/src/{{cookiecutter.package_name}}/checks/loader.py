@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from {{ cookiecutter.package_name }}.checks.findings import Finding
+from ..checks.findings import Finding
 
 SKIP_DIRS = {
     ".git",

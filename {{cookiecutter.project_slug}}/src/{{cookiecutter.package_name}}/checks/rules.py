@@ -1,6 +1,6 @@
 """Every rule, in one place: the checks to run and the rule ids they report."""
 
-from {{ cookiecutter.package_name }}.checks import governance, kubernetes, references, security, syntax, tekton
+from ..checks import governance, kubernetes, references, security, syntax, tekton
 
 RULES = (
     syntax.python_compiles,

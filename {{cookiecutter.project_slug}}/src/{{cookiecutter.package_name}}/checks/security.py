@@ -1,9 +1,9 @@
 """Security rules for Tekton steps, Kubernetes containers and RBAC."""
 
-from {{ cookiecutter.package_name }}.checks.findings import Finding
-from {{ cookiecutter.package_name }}.checks.loader import Tree, line_of, value_line
-from {{ cookiecutter.package_name }}.checks.tekton import is_tekton
-from {{ cookiecutter.package_name }}.checks.variables import references
+from ..checks.findings import Finding
+from ..checks.loader import Tree, line_of, value_line
+from ..checks.tekton import is_tekton
+from ..checks.variables import references
 
 RULE_IDS = {
     "SEC-SCRIPT-INJECTION": "a step script holds `$(params.x)`, `$(tt.params.x)` or `$(workspaces.x)` inline",

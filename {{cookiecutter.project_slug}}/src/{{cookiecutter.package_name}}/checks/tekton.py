@@ -10,9 +10,9 @@ repository, so what it needs is not checked.
 
 from dataclasses import dataclass
 
-from {{ cookiecutter.package_name }}.checks.findings import Finding
-from {{ cookiecutter.package_name }}.checks.loader import Tree, line_of, value_line
-from {{ cookiecutter.package_name }}.checks.variables import references, references_under
+from ..checks.findings import Finding
+from ..checks.loader import Tree, line_of, value_line
+from ..checks.variables import references, references_under
 
 RULE_IDS = {
     "TKN-PARAM-REF": "a `$(params.x)` or `$(tt.params.x)` names a param that is not declared",

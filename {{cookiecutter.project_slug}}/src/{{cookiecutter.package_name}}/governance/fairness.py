@@ -13,7 +13,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
+from ..errors import ProjectError
 
 # Shown per group in the report and the model card.
 GROUP_METRICS = {

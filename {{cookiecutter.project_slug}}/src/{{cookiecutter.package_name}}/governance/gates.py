@@ -1,6 +1,6 @@
 """Gates: compare measured values with the policy's limits, one result per limit."""
 
-from {{ cookiecutter.package_name }}.governance.policy import Bound, Policy
+from ..governance.policy import Bound, Policy
 
 
 def _check(gate: str, metric: str, value: float | None, bound: Bound, **extra: object) -> list[dict]:

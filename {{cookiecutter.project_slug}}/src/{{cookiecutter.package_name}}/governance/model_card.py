@@ -4,7 +4,7 @@ People write the descriptive sections in governance/policy.yaml (model_card);
 govern fills in the measured ones (metrics, data, quantitative analyses).
 """
 
-from {{ cookiecutter.package_name }}.governance.policy import ModelCardPolicy
+from ..governance.policy import ModelCardPolicy
 
 SECTIONS = {
     "model_details": "Model details",

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from {{ cookiecutter.package_name }}.settings import load_yaml_model
+from ..settings import load_yaml_model
 
 DEFAULT_POLICY = Path("governance/policy.yaml")
 

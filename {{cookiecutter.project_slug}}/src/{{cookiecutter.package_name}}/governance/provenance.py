@@ -14,8 +14,8 @@ import time
 import uuid
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, orchestrator
+from ..errors import ProjectError
+from ..settings import PARENT_RUN_ENV, orchestrator
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"

@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 from kfp import dsl
 from kfp.dsl import HTML, Artifact, Dataset, Input, Markdown, Metrics, Model, Output
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.files import atomic_path
-from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.settings import Settings
+from ..errors import ProjectError
+from ..files import atomic_path
+from ..governance.policy import Policy
+from ..settings import Settings
 
 IMAGE = "{{ cookiecutter.image }}"
 PIPELINE_NAME = "{{ cookiecutter.project_slug }}"

@@ -9,8 +9,8 @@ import os
 import shutil
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV, PathSettings, Settings
+from ..governance.policy import Policy
+from ..settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV, PathSettings, Settings
 
 
 def task_inputs(params: str, policy: str, run_id: str, **paths: str) -> tuple[Settings, Policy]:
@@ -33,7 +33,7 @@ def stage(folder: str, **artifacts: str) -> dict[str, str]:
     from beside its Markdown) or copies them by name needs the usual names.
     `model_card_json` lands beside the staged model card.
     """
-    from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+    from ..steps.govern import model_card_json
 
     defaults = PathSettings()
     staged = {}
@@ -49,6 +49,6 @@ def stage(folder: str, **artifacts: str) -> dict[str, str]:
 
 def copy_beside(markdown: str, target: str) -> None:
     """Copy the JSON that a step wrote beside `markdown` to `target` (its own artifact)."""
-    from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+    from ..steps.govern import model_card_json
 
     shutil.copyfile(model_card_json(Path(markdown)), target)

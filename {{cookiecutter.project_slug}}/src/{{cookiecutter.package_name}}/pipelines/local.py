@@ -3,16 +3,16 @@
 import time
 from collections.abc import Callable
 
-from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.steps import STEPS, run_step
+from ..governance.policy import Policy
+from ..settings import Settings
+from ..steps import STEPS, run_step
 
 Progress = Callable[[int, int, str, float | None], None]
 
 
 def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
     """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
-    from {{ cookiecutter.package_name }} import lineage
+    from .. import lineage
 
     results = {}
     with lineage.pipeline_run(settings, run_pipeline.__doc__ or ""):

@@ -9,8 +9,8 @@ the KFP components{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, the T
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.settings import Settings
+from ..governance.policy import Policy
+from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -23,42 +23,42 @@ class Step:
 
 def _ingest(s: Settings, p: Policy) -> dict:
     """Write the raw data set: the embedded sample, or a copy of data.source."""
-    from {{ cookiecutter.package_name }}.steps.ingest import ingest
+    from ..steps.ingest import ingest
 
     return ingest(s.data, s.paths.raw_data)
 
 
 def _validate_data(s: Settings, p: Policy) -> dict:
     """Check the raw data against the policy's schema; stop on bad data."""
-    from {{ cookiecutter.package_name }}.steps.validate_data import validate_data
+    from ..steps.validate_data import validate_data
 
     return validate_data(s.paths.raw_data, s.paths.validation_report, p.data)
 
 
 def _train(s: Settings, p: Policy) -> dict:
     """Fit the model on the training split and save it."""
-    from {{ cookiecutter.package_name }}.steps.train import train
+    from ..steps.train import train
 
     return train(s.paths.raw_data, s.paths.model, s.data, s.model)
 
 
 def _evaluate(s: Settings, p: Policy) -> dict:
     """Score the model on the test split; write metrics and predictions."""
-    from {{ cookiecutter.package_name }}.steps.evaluate import evaluate
+    from ..steps.evaluate import evaluate
 
     return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
 
 
 def _govern(s: Settings, p: Policy) -> dict:
     """Check the policy's gates; write the governance report, model card and provenance."""
-    from {{ cookiecutter.package_name }}.steps.govern import govern
+    from ..steps.govern import govern
 
     return govern(s.paths, s.data, s.model, p)
 
 
 def _package(s: Settings, p: Policy) -> dict:
     """Copy the model and its evidence into the release folder, if governance passed."""
-    from {{ cookiecutter.package_name }}.steps.package import package
+    from ..steps.package import package
 
     return package(s.paths)
 
@@ -87,7 +87,7 @@ BY_NAME = {step.name: step for step in STEPS}
 def run_step(name: str, settings: Settings, policy: Policy) -> dict:
     """Run one step by name with the paths in `settings`, reported to lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and
     tracked in MLflow{% endif %}; return its summary."""
-    from {{ cookiecutter.package_name }} import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
+    from .. import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
 
     step = BY_NAME[name]
     inputs = [getattr(settings.paths, field) for field in step.inputs]

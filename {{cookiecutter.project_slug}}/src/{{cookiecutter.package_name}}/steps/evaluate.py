@@ -5,10 +5,10 @@ from pathlib import Path
 import joblib
 from sklearn import metrics as skm
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.files import atomic_path, write_json
-from {{ cookiecutter.package_name }}.settings import DataSettings
-from {{ cookiecutter.package_name }}.tables import read_csv, split
+from ..errors import ProjectError
+from ..files import atomic_path, write_json
+from ..settings import DataSettings
+from ..tables import read_csv, split
 
 
 def load_model(path: Path):

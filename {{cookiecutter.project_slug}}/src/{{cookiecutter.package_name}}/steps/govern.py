@@ -8,12 +8,12 @@ raises GateFailed, one line per failed gate, so the pipeline stops before packag
 import json
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import GateFailed
-from {{ cookiecutter.package_name }}.files import atomic_path, read_json, write_json
-from {{ cookiecutter.package_name }}.governance import fairness, gates, model_card, provenance, report
-from {{ cookiecutter.package_name }}.governance.policy import Policy
-from {{ cookiecutter.package_name }}.settings import DataSettings, ModelSettings, PathSettings
-from {{ cookiecutter.package_name }}.tables import read_csv, split
+from ..errors import GateFailed
+from ..files import atomic_path, read_json, write_json
+from ..governance import fairness, gates, model_card, provenance, report
+from ..governance.policy import Policy
+from ..settings import DataSettings, ModelSettings, PathSettings
+from ..tables import read_csv, split
 
 
 def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:

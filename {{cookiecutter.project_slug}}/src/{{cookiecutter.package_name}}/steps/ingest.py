@@ -3,10 +3,10 @@
 import shutil
 from pathlib import Path
 
-from {{ cookiecutter.package_name }} import sample_data
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.files import atomic_path
-from {{ cookiecutter.package_name }}.settings import DataSettings
+from .. import sample_data
+from ..errors import ProjectError
+from ..files import atomic_path
+from ..settings import DataSettings
 
 
 def ingest(data: DataSettings, output: Path) -> dict:

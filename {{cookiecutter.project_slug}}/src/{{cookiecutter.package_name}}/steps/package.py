@@ -5,11 +5,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.files import read_json, write_json
-from {{ cookiecutter.package_name }}.governance.provenance import sha256_file
-from {{ cookiecutter.package_name }}.settings import PathSettings
-from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+from ..errors import ProjectError
+from ..files import read_json, write_json
+from ..governance.provenance import sha256_file
+from ..settings import PathSettings
+from ..steps.govern import model_card_json
 
 
 def package(paths: PathSettings) -> dict:

@@ -9,9 +9,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from {{ cookiecutter.package_name }}.files import atomic_path
-from {{ cookiecutter.package_name }}.settings import DataSettings, ModelSettings
-from {{ cookiecutter.package_name }}.tables import feature_columns, read_csv, split
+from ..files import atomic_path
+from ..settings import DataSettings, ModelSettings
+from ..tables import feature_columns, read_csv, split
 
 
 def build_model(features: list[str], numeric: list[str], model: ModelSettings) -> Pipeline:

@@ -6,10 +6,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from {{ cookiecutter.package_name }}.errors import ProjectError
-from {{ cookiecutter.package_name }}.files import write_json
-from {{ cookiecutter.package_name }}.governance.policy import DataPolicy
-from {{ cookiecutter.package_name }}.tables import read_csv
+from ..errors import ProjectError
+from ..files import write_json
+from ..governance.policy import DataPolicy
+from ..tables import read_csv
 
 DTYPES = {"int": "int64", "float": "float64", "str": str}
 
