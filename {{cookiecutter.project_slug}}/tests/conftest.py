@@ -3,6 +3,7 @@ of the caller's lineage{% if cookiecutter.experiment_tracking == "mlflow" %} or 
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,21 @@ def workdir(tmp_path, monkeypatch) -> Path:
     shutil.copy(PROJECT / "openlineage.yml", tmp_path / "openlineage.yml")
     shutil.copytree(PROJECT / "governance", tmp_path / "governance")
     monkeypatch.chdir(tmp_path)
+    if load_policy().provenance.source_commit_required and shutil.which("git"):
+        commit_all(tmp_path)
     return tmp_path
+
+
+def commit_all(root: Path) -> str:
+    """Make `root` a git work tree with one commit of everything in it; return the commit."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
+    return git("rev-parse", "HEAD").strip()
 
 
 @pytest.fixture

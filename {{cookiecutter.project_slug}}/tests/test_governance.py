@@ -56,7 +56,7 @@ def test_default_sample_passes_every_gate(settings, policy):
     failed = [gate for gate in summary["gates"] if not gate["passed"]]
     assert summary["verdict"] == "pass" and not failed, f"default sample failed gates: {failed}"
     kinds = {gate["gate"] for gate in summary["gates"]}
-    assert {"data", "performance", "fairness", "model_card", "provenance"} <= kinds, kinds
+    assert {"data", "performance", "fairness", "model_card", "provenance", "licence"} <= kinds, kinds
     assert {g["attribute"] for g in summary["gates"] if g["gate"] == "fairness"} == {"sex"}
     release = run_step("package", settings, policy)
     assert (settings.paths.release / settings.paths.model.name).read_bytes() == (
@@ -158,7 +158,9 @@ def test_provenance_digests_match_the_files(settings, policy, monkeypatch):
     ], "model digest does not match the model file"
     build = statement["predicate"]["buildDefinition"]
     files = {
-        d["name"]: d["digest"]["sha256"] for d in build["resolvedDependencies"] if "sha256" in d["digest"]
+        d["name"]: d["digest"]["sha256"]
+        for d in build["resolvedDependencies"]
+        if "sha256" in d["digest"] and "sbom" not in d.get("annotations", {})
     }
     assert files == {settings.paths.raw_data.as_posix(): sha256(settings.paths.raw_data)}, files
     for byproduct in statement["predicate"]["runDetails"]["byproducts"]:

@@ -213,6 +213,34 @@ def check(events: Path | None) -> None:
 
 
 @cli.command()
+@click.argument("release", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The signer's public key (default: the .pub beside supply_chain.signing_key in params.yaml).",
+)
+@click.option(
+    "--log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The release log (default: release-log.jsonl beside the release folder).",
+)
+@click.pass_obj
+def verify(app: App, release: Path | None, key: Path | None, log: Path | None) -> None:
+    """Check a release's signature, every file's digest and the release log; exit 2 on any mismatch."""
+    from .supply_chain import verify_release
+    from .supply_chain.dsse import public_key_path
+
+    settings = app.settings()
+    result = verify_release(
+        release or settings.paths.release, key or public_key_path(settings.supply_chain.signing_key), log
+    )
+    click.echo(
+        f"verify: {result['release']} is intact: {len(result['files'])} files signed, "
+        f"release log of {result['log_entries']} entries unbroken"
+    )
+
+
+@cli.command()
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(root: Path, fmt: str) -> None:

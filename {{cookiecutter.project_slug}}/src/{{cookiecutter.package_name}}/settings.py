@@ -53,6 +53,12 @@ class PathSettings(_Strict):
     release: Path = Path("artifacts/release")
 
 
+class SupplyChainSettings(_Strict):
+    # package signs releases with this ed25519 key, made on first use; its public
+    # half (.pub beside it) is what `verify` checks against. Keep it out of git.
+    signing_key: Path = Path(".keys/release-signing.key")
+
+
 class LineageSettings(_Strict):
     # Off: a lineage outage is one warning and the step goes on. On: it fails the step.
     required: bool = False
@@ -70,6 +76,7 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
     lineage: LineageSettings = LineageSettings()
+    supply_chain: SupplyChainSettings = SupplyChainSettings()
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     tracking: TrackingSettings = TrackingSettings()
 {%- endif %}

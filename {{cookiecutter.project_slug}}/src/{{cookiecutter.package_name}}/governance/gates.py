@@ -1,6 +1,7 @@
 """Gates: compare measured values with the policy's limits, one result per limit."""
 
 from ..governance.policy import Bound, Policy
+from ..supply_chain.licences import not_allowed
 
 
 def _check(gate: str, metric: str, value: float | None, bound: Bound, **extra: object) -> list[dict]:
@@ -50,12 +51,31 @@ def model_card_gate(policy: Policy) -> list[dict]:
 
 
 def provenance_gate(statement: dict | None, model_sha256: str, policy: Policy) -> list[dict]:
-    """A provenance statement names the model's digest as its subject (when policy requires one)."""
+    """A provenance statement names the model's digest as its subject (when policy requires one),
+    and the git commit it was built from (when policy requires that)."""
     if not policy.provenance.required:
         return []
     subjects = (statement or {}).get("subject", [])
     recorded = any(subject.get("digest", {}).get("sha256") == model_sha256 for subject in subjects)
-    return _check("provenance", "model_digest_recorded", 1.0 if recorded else 0.0, Bound(min=1))
+    results = _check("provenance", "model_digest_recorded", 1.0 if recorded else 0.0, Bound(min=1))
+    if policy.provenance.source_commit_required:
+        dependencies = (statement or {}).get("predicate", {}).get("buildDefinition", {})
+        commit = any("gitCommit" in d.get("digest", {}) for d in dependencies.get("resolvedDependencies", []))
+        extra = {} if commit else {"detail": "not a git work tree, or no commit yet: commit, then run again"}
+        results += _check(
+            "provenance", "source_commit_recorded", 1.0 if commit else 0.0, Bound(min=1), **extra
+        )
+    return results
+
+
+def licence_gate(sbom: dict, policy: Policy) -> list[dict]:
+    """Every distribution in the environment's SBOM has a licence the policy allows."""
+    if policy.licences is None:
+        return []
+    rules = policy.licences
+    found = not_allowed(sbom, rules.allowed, tuple(rules.exceptions), rules.allow_unknown)
+    extra = {"detail": "not allowed: " + ", ".join(str(f) for f in found)} if found else {}
+    return _check("licence", "distributions_not_allowed", float(len(found)), Bound(max=0), **extra)
 
 
 def verdict(results: list[dict]) -> str:

@@ -115,6 +115,18 @@ class ModelCardPolicy(_Strict):
 
 class ProvenancePolicy(_Strict):
     required: bool = True
+    # Fail when the statement cannot name the git commit the model was built from.
+    source_commit_required: bool = False
+
+
+class LicencePolicy(_Strict):
+    """Which licences the environment's SBOM may contain (SPDX ids, or classifier names)."""
+
+    allowed: tuple[str, ...] = ()
+    # Distributions reviewed by hand and accepted whatever their licence says (name: why).
+    exceptions: dict[str, str] = {}
+    # A distribution that declares no licence at all: accepted, or a failed gate.
+    allow_unknown: bool = True
 
 
 class Policy(_Strict):
@@ -124,6 +136,7 @@ class Policy(_Strict):
     fairness: FairnessPolicy = FairnessPolicy(gates={})
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
+    licences: LicencePolicy | None = None  # no allowlist: no licence gate
     data: DataPolicy
 
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from importlib import metadata
 from pathlib import Path
 
 from ..errors import ProjectError
@@ -20,6 +21,9 @@ from ..settings import PARENT_RUN_ENV, orchestrator
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "urn:{{ cookiecutter.project_slug }}:mlops-pipeline:v1"
+# The libraries whose versions change what a model is; every other one is in the SBOM.
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "joblib", "fairlearn", "pandera", "openlineage-python", "kfp")
+NO_COMMIT = "none"
 
 
 def sha256_file(path: Path) -> str:
@@ -39,6 +43,42 @@ def sha256_file(path: Path) -> str:
 def utc_now() -> str:
     """The current time as an RFC 3339 UTC timestamp."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def rfc3339(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def pipeline_started(first_output: Path) -> str:
+    """When the pipeline run began, not when this step did.
+
+    A run id the local runner or lineage made is a UUIDv7, whose first 48 bits
+    are its creation time in milliseconds. An orchestrator's own run id (a
+    Tekton PipelineRun UID) carries no time; then the run began no later than
+    its first step wrote `first_output` (ingest's data).
+    """
+    run_id = os.environ.get(PARENT_RUN_ENV, "")
+    try:
+        parsed = uuid.UUID(run_id)
+    except ValueError:
+        parsed = None
+    if parsed is not None and parsed.version == 7:
+        return rfc3339((parsed.int >> 80) / 1000)
+    try:
+        return rfc3339(Path(first_output).stat().st_mtime)
+    except OSError:
+        return utc_now()
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that shape the model."""
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 def source_commit(root: Path | None = None) -> str | None:
@@ -72,12 +112,24 @@ def statement(
     byproducts: list[Path],
     parameters: dict,
     started: str,
+    sbom_sha256: str,
 ) -> dict:
-    """Build the provenance statement (a dict ready for JSON)."""
+    """Build the provenance statement (a dict ready for JSON).
+
+    The environment is a resolved dependency too, named by its SBOM's digest;
+    package writes that SBOM into the release and refuses if it differs.
+    """
     dependencies = [_file(path) for path in data_files]
     commit = source_commit()
     if commit:
         dependencies.append({"name": "source", "digest": {"gitCommit": commit}})
+    dependencies.append(
+        {
+            "name": "python-environment",
+            "digest": {"sha256": sbom_sha256},
+            "annotations": {"sbom": "sbom.cdx.json", "format": "CycloneDX 1.6"},
+        }
+    )
     builder = orchestrator()
     return {
         "_type": STATEMENT_TYPE,
@@ -89,7 +141,9 @@ def statement(
                 "externalParameters": parameters,
                 "internalParameters": {
                     "python": platform.python_version(),
+                    "libraries": library_versions(),
                     "orchestrator": builder,
+                    "sourceCommit": commit or NO_COMMIT,
                 },
                 "resolvedDependencies": dependencies,
             },

@@ -60,7 +60,7 @@ def _package(s: Settings, p: Policy) -> dict:
     """Copy the model and its evidence into the release folder, if governance passed."""
     from ..steps.package import package
 
-    return package(s.paths)
+    return package(s.paths, s.supply_chain)
 
 
 STEPS = (

@@ -13,6 +13,8 @@ from ..files import atomic_path, read_json, write_json
 from ..governance import fairness, gates, model_card, provenance, report
 from ..governance.policy import Policy
 from ..settings import DataSettings, ModelSettings, PathSettings
+from ..supply_chain import attestation
+from ..supply_chain import sbom as sboms
 from ..tables import read_csv, split
 
 
@@ -39,7 +41,8 @@ def model_card_json(markdown: Path) -> Path:
 
 def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
     """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
-    started = provenance.utc_now()
+    started = provenance.pipeline_started(paths.raw_data)
+    environment = attestation.environment_sbom()
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
     predictions = read_csv(paths.predictions)
@@ -58,6 +61,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
             "policy": {"version": policy.version, "profile": policy.profile},
         },
         started=started,
+        sbom_sha256=sboms.sha256(environment),
     )
     write_json(paths.provenance, statement)
 
@@ -67,6 +71,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         + gates.fairness_gates(by_attribute, policy)
         + gates.model_card_gate(policy)
         + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
+        + gates.licence_gate(environment, policy)
     )
     verdict = gates.verdict(results)
 

@@ -8,12 +8,13 @@ from pathlib import Path
 from ..errors import ProjectError
 from ..files import read_json, write_json
 from ..governance.provenance import sha256_file
-from ..settings import PathSettings
+from ..settings import PathSettings, SupplyChainSettings
 from ..steps.govern import model_card_json
+from ..supply_chain import attest, release_log_path
 
 
-def package(paths: PathSettings) -> dict:
-    """Copy model, model card, provenance and governance report into `paths.release`."""
+def package(paths: PathSettings, supply_chain: SupplyChainSettings) -> dict:
+    """Copy model, model card, provenance and governance report into `paths.release`, signed."""
     report = read_json(paths.governance_report)
     verdict = report.get("verdict")
     if verdict != "pass":
@@ -43,6 +44,9 @@ def package(paths: PathSettings) -> dict:
             shutil.copyfile(source, staging / Path(source).name)
             manifest[Path(source).name] = sha256_file(staging / Path(source).name)
         write_json(staging / "manifest.json", {"sha256": manifest, "verdict": verdict})
+        attest(
+            staging, release.name, Path(paths.model).name, supply_chain.signing_key, release_log_path(release)
+        )
         old = None
         if release.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{release.name}.old.", dir=release.parent))

@@ -1,0 +1,81 @@
+"""An append-only, hash-chained log of what happened to releases (package, promote, rollback).
+
+One JSON object a line. Each entry holds `prev`, the `hash` of the entry before
+it (64 zeros for the first), and its own `hash`: the sha256 of its canonical
+JSON without the `hash` key. Editing an entry breaks its own hash; deleting or
+reordering one breaks the next entry's `prev`; each signed release also pins
+the hash of the entry it was appended after, so cutting the log short behind a
+release is caught too. Whoever writes to the log calls `append_entry`.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from ..errors import ProjectError
+
+GENESIS = "0" * 64
+
+
+def entry_hash(entry: dict) -> str:
+    body = {key: value for key, value in entry.items() if key != "hash"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def head(path: Path) -> str:
+    """The hash of the last entry (GENESIS for an empty or missing log); checks the chain first."""
+    entries = verify_chain(path)
+    return entries[-1]["hash"] if entries else GENESIS
+
+
+def append_entry(path: Path, entry: dict) -> dict:
+    """Append `entry` to the log at `path`, chained to the last one; return it as written.
+
+    The chain is checked before anything is written: an edited log stays as it
+    is for someone to look at, and nothing is added to it.
+    """
+    path = Path(path)
+    record = {key: value for key, value in entry.items() if key not in ("prev", "hash")}
+    record["prev"] = head(path)
+    record["hash"] = entry_hash(record)
+    line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One write in append mode: a reader never sees half a line from us.
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise ProjectError(f"cannot append to {path}: {exc.strerror or exc}") from exc
+    return record
+
+
+def verify_chain(path: Path) -> list[dict]:
+    """Every entry of the log, in order; ProjectError naming the first line that breaks the chain."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    entries: list[dict] = []
+    previous = GENESIS
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path}: cannot read the release log: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            raise ProjectError(f"{path} line {number}: not a JSON entry (the log was edited)") from None
+        if not isinstance(entry, dict) or entry.get("hash") != entry_hash(entry):
+            raise ProjectError(f"{path} line {number}: edited (its hash does not match its content)")
+        if entry.get("prev") != previous and number == 1:
+            raise ProjectError(f"{path} line 1: does not start the log (entries before it were removed)")
+        if entry.get("prev") != previous:
+            raise ProjectError(
+                f"{path} line {number}: does not follow line {number - 1} (an entry was removed or reordered)"
+            )
+        previous = entry["hash"]
+        entries.append(entry)
+    return entries

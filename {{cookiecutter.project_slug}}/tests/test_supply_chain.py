@@ -1,0 +1,249 @@
+"""Supply chain: SBOM and ML-BOM, licence gate, signed provenance, verify and the release log."""
+
+import json
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
+from conftest import PROJECT, commit_all
+from {{ cookiecutter.package_name }}.cli import cli
+from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
+from {{ cookiecutter.package_name }}.governance.policy import load_policy
+from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, load_settings
+from {{ cookiecutter.package_name }}.steps import STEPS, run_step
+from {{ cookiecutter.package_name }}.supply_chain import attestation, dsse, release_log, verify_release
+
+RELEASE = Path("artifacts/release")
+LOG = Path("artifacts/release-log.jsonl")
+PUBLIC_KEY = Path(".keys/release-signing.pub")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One pipeline run to a signed release, made once; each test gets its own copy."""
+    root = tmp_path_factory.mktemp("released")
+    for name in ("params.yaml", "openlineage.yml"):
+        shutil.copy(PROJECT / name, root / name)
+    shutil.copytree(PROJECT / "governance", root / "governance")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.delenv(PARENT_RUN_ENV, raising=False)
+        policy = load_policy()
+        if policy.provenance.source_commit_required:
+            commit_all(root)
+        for step in STEPS:
+            run_step(step.name, load_settings(), policy)
+    return root
+
+
+@pytest.fixture
+def released(built, workdir):
+    """A project folder holding a clean, signed release, the key that signed it and the release log."""
+    for name in ("artifacts", ".keys", ".git"):
+        if (built / name).exists():
+            shutil.copytree(built / name, workdir / name, dirs_exist_ok=True)
+    return workdir
+
+
+def verify_error(**kwargs) -> str:
+    with pytest.raises(ProjectError) as caught:
+        verify_release(kwargs.pop("release", RELEASE), kwargs.pop("key", PUBLIC_KEY), **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message, f"not one line: {message!r}"
+    return message
+
+
+def test_a_clean_release_verifies(released):
+    # given the release package wrote
+    # when it is verified with the signer's public key
+    result = verify_release(RELEASE, PUBLIC_KEY)
+    # then every file is covered by the signature and the log is one entry long
+    assert {"model.joblib", "sbom.cdx.json", "mlbom.cdx.json", "provenance.json"} <= set(result["files"]), (
+        result
+    )
+    assert result["log_entries"] == 1, result
+
+
+def test_verify_names_a_model_changed_by_one_byte(released):
+    # given one byte of the released model flipped
+    model = released / RELEASE / "model.joblib"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model.write_bytes(bytes(data))
+    # then verify fails and names the model
+    message = verify_error()
+    assert "model.joblib" in message and "sha256" in message, message
+
+
+def test_verify_names_a_swapped_sbom(released):
+    # given the SBOM replaced by another environment's (one library fewer)
+    sbom_path = released / RELEASE / "sbom.cdx.json"
+    sbom = json.loads(sbom_path.read_text())
+    sbom["components"] = sbom["components"][1:]
+    sbom_path.write_text(json.dumps(sbom, indent=2, sort_keys=True) + "\n")
+    # then verify fails and names the SBOM
+    assert "sbom.cdx.json" in verify_error(), "the swapped SBOM was not named"
+
+
+def test_verify_names_an_edited_release_log_line(released):
+    # given the release log's entry edited to name another model
+    entry = json.loads((released / LOG).read_text())
+    (released / LOG).write_text(json.dumps(entry | {"model_sha256": "0" * 64}, sort_keys=True) + "\n")
+    # then verify fails naming the log and the line
+    message = verify_error()
+    assert "release-log.jsonl line 1" in message and "edited" in message, message
+
+
+def test_verify_names_a_release_log_cut_short(released):
+    # given the release's own log entry deleted
+    (released / LOG).write_text("")
+    # then verify says the log no longer records the release
+    assert "no entry records this release" in verify_error(), "a cut log verified"
+
+
+def test_verify_fails_with_a_key_that_did_not_sign(released):
+    # given another key's public half
+    other = dsse.load_or_create_key(released / "other/key")
+    assert other is not None
+    # then the signature does not verify with it, and the message says so
+    message = verify_error(key=released / "other/key.pub")
+    assert "signature does not verify" in message and "key.pub" in message, message
+
+
+def test_verify_refuses_an_unsigned_release(released):
+    (released / RELEASE / "provenance.dsse.json").unlink()
+    assert "not signed" in verify_error()
+
+
+def test_release_log_detects_a_removed_entry_between_others(tmp_path):
+    # given a log of three entries, the middle one deleted
+    log = tmp_path / "log.jsonl"
+    for action in ("package", "promote", "rollback"):
+        release_log.append_entry(log, {"action": action})
+    lines = log.read_text().splitlines()
+    log.write_text(lines[0] + "\n" + lines[2] + "\n")
+    # then the chain breaks at the entry that followed it
+    with pytest.raises(ProjectError, match="line 2: does not follow"):
+        release_log.verify_chain(log)
+    # and nothing more is appended to a broken log
+    with pytest.raises(ProjectError):
+        release_log.append_entry(log, {"action": "promote"})
+    assert len(log.read_text().splitlines()) == 2, "appended to a broken log"
+
+
+def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(released):
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["verify"])
+    assert ok.exit_code == 0 and "is intact" in ok.output, ok.output
+    (released / RELEASE / "model_card.md").write_text("edited\n")
+    bad = runner.invoke(cli, ["verify", str(RELEASE)])
+    assert bad.exit_code == 2, bad.output
+    assert bad.output.count("\n") == 1 and "model_card.md" in bad.output, bad.output
+
+
+def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(released):
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    for name in ("sbom.cdx.json", "mlbom.cdx.json"):
+        errors = validator.validate_str((released / RELEASE / name).read_text())
+        assert errors is None, f"{name}: {errors}"
+    mlbom = json.loads((released / RELEASE / "mlbom.cdx.json").read_text())
+    model = mlbom["metadata"]["component"]
+    # then the model is a machine-learning-model with its data set, card, metrics and provenance
+    assert model["type"] == "machine-learning-model", model["type"]
+    assert [c["type"] for c in mlbom["components"]] == ["data"], mlbom["components"]
+    kinds = {ref["type"] for ref in model["externalReferences"]}
+    assert {"model-card", "quality-metrics", "attestation", "bom"} <= kinds, kinds
+    assert model["modelCard"]["modelParameters"]["datasets"] == [{"ref": mlbom["components"][0]["bom-ref"]}]
+
+
+def test_provenance_records_run_start_libraries_commit_and_sbom(released, monkeypatch):
+    statement = json.loads((released / RELEASE / "provenance.json").read_text())
+    build = statement["predicate"]["buildDefinition"]
+    details = statement["predicate"]["runDetails"]["metadata"]
+    # then it names the Python and library versions, and the environment by its SBOM's digest
+    assert (
+        build["internalParameters"]["python"] and "scikit-learn" in build["internalParameters"]["libraries"]
+    )
+    sbom_digest = attestation.recorded_sbom_sha256(statement)
+    assert sbom_digest == attestation.sbom.sha256(
+        json.loads((released / RELEASE / "sbom.cdx.json").read_text())
+    )
+    assert build["internalParameters"]["sourceCommit"] in {"none"} | {
+        d["digest"]["gitCommit"] for d in build["resolvedDependencies"] if "gitCommit" in d["digest"]
+    }
+    assert details["startedOn"] <= details["finishedOn"], details
+
+
+def test_provenance_start_is_the_pipeline_runs_not_govern(settings, policy, monkeypatch):
+    # given a pipeline run that began at 2001-09-09T01:46:40Z (its UUIDv7 run id says so)
+    millis = 1_000_000_000_000
+    run_id = uuid.UUID(int=(millis << 80) | (7 << 76) | (2 << 62) | 1)
+    monkeypatch.setenv(PARENT_RUN_ENV, str(run_id))
+    for step in STEPS[:5]:
+        run_step(step.name, settings, policy)
+    details = json.loads(settings.paths.provenance.read_text())["predicate"]["runDetails"]["metadata"]
+    assert details["startedOn"] == "2001-09-09T01:46:40Z", details
+
+
+def test_strict_profile_fails_a_model_built_outside_git(workdir, settings):
+    # given the strict provenance rule and a project that is not a git work tree
+    policy_file = workdir / "governance/policy.yaml"
+    policy = yaml.safe_load(policy_file.read_text())
+    policy["provenance"]["source_commit_required"] = True
+    policy_file.write_text(yaml.safe_dump(policy))
+    shutil.rmtree(workdir / ".git", ignore_errors=True)
+    strict = load_policy()
+    for step in STEPS[:4]:
+        run_step(step.name, settings, strict)
+    # then govern fails on the missing commit, and the statement says "none"
+    with pytest.raises(GateFailed, match="source_commit_recorded"):
+        run_step("govern", settings, strict)
+    build = json.loads(settings.paths.provenance.read_text())["predicate"]["buildDefinition"]
+    assert build["internalParameters"]["sourceCommit"] == "none", build["internalParameters"]
+
+
+def test_licence_gate_fails_naming_a_distribution_the_allowlist_lacks(workdir, settings):
+    # given an allowlist without the BSD licences (numpy, pandas, scikit-learn use them)
+    policy_file = workdir / "governance/policy.yaml"
+    policy = yaml.safe_load(policy_file.read_text())
+    policy["licences"]["allowed"] = ["MIT"]
+    policy_file.write_text(yaml.safe_dump(policy))
+    narrow = load_policy()
+    for step in STEPS[:4]:
+        run_step(step.name, settings, narrow)
+    # then govern fails the licence gate and names a distribution and its licence
+    with pytest.raises(GateFailed, match=r"licence gate failed: .*numpy==[^ ]+ \(BSD"):
+        run_step("govern", settings, narrow)
+
+
+def test_package_refuses_when_the_environment_changed_since_govern(settings, policy, monkeypatch):
+    for step in STEPS[:5]:
+        run_step(step.name, settings, policy)
+    # given a library installed between govern and package
+    sbom = attestation.environment_sbom()
+    changed = sbom | {"components": sbom["components"][1:]}
+    monkeypatch.setattr(attestation, "environment_sbom", lambda: changed)
+    # then package refuses and releases nothing
+    with pytest.raises(ProjectError, match="environment differs"):
+        run_step("package", settings, policy)
+    assert not settings.paths.release.exists(), "released from another environment"
+
+
+@pytest.mark.network
+def test_installed_dependencies_have_no_known_vulnerabilities():
+    # what `make audit` runs, for `pytest -m network` in CI
+    result = subprocess.run(
+        [sys.executable, "-m", "pip_audit", "--skip-editable", "--progress-spinner", "off"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
