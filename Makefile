@@ -2,21 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs from uv.lock (hashes checked). It is bootstrapped with the venv's
+# own pip into a folder of its own, so `uv sync`, which removes whatever the
+# lock does not name, never removes it.
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv/bin/uv
+# UV_PYTHON would make uv pick another interpreter than the venv's.
+UV_SYNC := env -u UV_PYTHON UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(VENV) $(UV) sync --frozen
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/mlops-demo
 
-.PHONY: demo test test-thorough lint format bench clean
+.PHONY: demo test test-thorough lint format bench lock clean
 
-$(BIN)/.installed: pyproject.toml
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(VENV)/.uv uv==$(UV_VERSION)
+
+$(BIN)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV_SYNC) --extra test
 	touch $@
 
-demo: $(BIN)/.installed  ## bake the default project, install it, run its pipeline end to end
+demo: $(BIN)/.installed  ## bake the default project, install it from its lock, run its pipeline end to end
 	rm -rf $(DEMO_DIR)
 	$(BIN)/cookiecutter --no-input --output-dir $(DEMO_DIR) .
-	$(MAKE) -C $(DEMO_PROJECT) install run VENV=$(CURDIR)/$(VENV)
+	$(MAKE) -C $(DEMO_PROJECT) install run UV=$(CURDIR)/$(UV)
 	@echo "demo project: $(DEMO_PROJECT) (outputs under $(DEMO_PROJECT)/artifacts)"
 
 test: $(BIN)/.installed  ## lint the template, bake every option, run the baked projects' tests
@@ -36,6 +45,9 @@ format: $(BIN)/.installed  ## ruff-format the template's own files and, through 
 
 bench: $(BIN)/.installed  ## measure bake time, validator throughput, pipeline overhead, install time
 	$(BIN)/python benchmarks/run.py --write
+
+lock: $(BIN)/.installed  ## re-resolve uv.lock and every baked dependency set's lock (needs the network)
+	$(BIN)/python scripts/lock.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

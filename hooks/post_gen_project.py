@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = "{{ cookiecutter.package_name }}"
+SLUG = "{{ cookiecutter.project_slug }}"
 OPTIONS = {
     "orchestrators": "{{ cookiecutter.orchestrators }}",
     "experiment_tracking": "{{ cookiecutter.experiment_tracking }}",
@@ -61,6 +62,24 @@ def prune(root: Path) -> None:
                 target.unlink()
 
 
+# One uv.lock per set of optional dependencies ships in .locks/ (scripts/lock.py
+# writes them, naming the project PLACEHOLDER); the bake keeps the one that fits.
+LOCKS = ".locks"
+LOCKED_COMPONENTS = ("kfp", "mlflow", "dvc")
+PLACEHOLDER = "zq-lock-placeholder"
+
+
+def choose_lock(root: Path) -> None:
+    chosen = selected_components()
+    key = "-".join(name for name in LOCKED_COMPONENTS if name in chosen) or "base"
+    lock = (root / LOCKS / f"uv-{key}.lock").read_text(encoding="utf-8")
+    own_name = f'name = "{PLACEHOLDER}"'
+    if lock.count(own_name) != 1:
+        raise SystemExit(f"error: {LOCKS}/uv-{key}.lock does not name the project once: run scripts/lock.py")
+    (root / "uv.lock").write_text(lock.replace(own_name, f'name = "{SLUG}"'), encoding="utf-8")
+    shutil.rmtree(root / LOCKS)
+
+
 def validate(root: Path) -> list[str]:
     sys.path.insert(0, str(root / "src"))
     from importlib import import_module
@@ -72,6 +91,7 @@ def validate(root: Path) -> list[str]:
 if __name__ == "__main__":
     project = Path.cwd()
     prune(project)
+    choose_lock(project)
     findings = validate(project)
     for line in findings:
         print(f"error: {line}", file=sys.stderr)

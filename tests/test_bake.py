@@ -26,6 +26,7 @@ def test_default_bake_has_the_expected_files(default_project):
         "Makefile",
         "README.md",
         "pyproject.toml",
+        "uv.lock",
         "params.yaml",
         "governance/policy.yaml",
         "src/mlops_demo/__init__.py",

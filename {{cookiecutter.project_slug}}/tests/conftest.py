@@ -45,7 +45,7 @@ def commit_all(root: Path) -> str:
 
     git("init", "-q")
     git("add", "-A")
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--allow-empty", "-qm", "init")
     return git("rev-parse", "HEAD").strip()
 
 

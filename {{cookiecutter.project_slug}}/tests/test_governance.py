@@ -4,12 +4,12 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from conftest import commit_all
 from {{ cookiecutter.package_name }} import sample_data
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
@@ -174,19 +174,15 @@ def test_provenance_digests_match_the_files(settings, policy, monkeypatch):
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_provenance_records_the_source_commit(workdir, settings, policy):
-    # given the project is a git work tree with one commit
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=workdir, check=True, capture_output=True, text=True).stdout
-
-    git("init", "-q")
-    git("add", "params.yaml", "governance")
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init")
+    # given the project is a git work tree with a commit
+    head = commit_all(workdir)
     prepare(settings, policy)
     run_step("govern", settings, policy)
     # then the statement names that commit among its dependencies
     build = json.loads(settings.paths.provenance.read_text())["predicate"]["buildDefinition"]
     commits = [d["digest"]["gitCommit"] for d in build["resolvedDependencies"] if "gitCommit" in d["digest"]]
-    assert commits == [git("rev-parse", "HEAD").strip()], build["resolvedDependencies"]
+    assert commits == [head], build["resolvedDependencies"]
+    assert build["internalParameters"]["sourceCommit"] == head, build["internalParameters"]
 
 
 def test_model_card_has_every_section(settings, policy):
