@@ -29,7 +29,10 @@ SKIP = shutil.ignore_patterns(".venv", "build", ".git", "__pycache__", "*.egg-in
 
 def run(command: list[str] | str, cwd: Path, env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, shell=isinstance(command, str))
+    shell = isinstance(command, str)
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, shell=shell)
+    if result.returncode:
+        raise SystemExit(f"{command} failed in {cwd}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return time.perf_counter() - started
 
 
