@@ -56,6 +56,8 @@ def test_default_bake_has_the_expected_files(default_project):
         "src/mlops_demo/supply_chain/verify.py",
         "docs/supply-chain.md",
         "tests/test_supply_chain.py",
+        "scripts/pin_images.py",
+        "tests/test_pin_images.py",
         "src/mlops_demo/pipelines/local.py",
         ".pre-commit-config.yaml",
         "tests/test_steps.py",
