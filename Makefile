@@ -16,6 +16,7 @@ DEMO_PROJECT := $(DEMO_DIR)/mlops-demo
 
 $(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(VENV)/.uv uv==$(UV_VERSION)
 
 $(BIN)/.installed: pyproject.toml uv.lock | $(UV)
