@@ -26,10 +26,20 @@ PKG = f"src/{PACKAGE}"
 # What each component owns. A component not selected loses these paths; the
 # rest of its traces are Jinja conditions inside shared files.
 COMPONENT_PATHS = {
-    "tekton": ["tekton", "deploy", "docs/tekton.md", "tests/test_tekton.py"],
+    "tekton": [
+        "tekton",
+        "deploy",
+        "docs/tekton.md",
+        "tests/test_tekton.py",
+        f"{PKG}/pipelines/tekton_step.py",
+        f"{PKG}/pipelines/tekton_commands.py",
+    ],
     "kfp": [
         f"{PKG}/pipelines/kfp.py",
         f"{PKG}/pipelines/kfp_task.py",
+        f"{PKG}/pipelines/kfp_local.py",
+        f"{PKG}/pipelines/kfp_client.py",
+        f"{PKG}/pipelines/kfp_commands.py",
         "docs/kubeflow.md",
         "tests/test_kfp.py",
     ],
@@ -40,7 +50,14 @@ COMPONENT_PATHS = {
         "docs/experiment-tracking.md",
         "tekton/tracking-config.yaml",
     ],
-    "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py", "docs/data-versioning.md"],
+    "dvc": [
+        f"{PKG}/data_versions.py",
+        "dvc.yaml",
+        ".dvc",
+        ".dvcignore",
+        "tests/test_dvc.py",
+        "docs/data-versioning.md",
+    ],
     "github-actions": [".github"],
     "gitlab-ci": [".gitlab-ci.yml"],
 }
