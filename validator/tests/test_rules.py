@@ -275,7 +275,7 @@ DEFECTS = [
         "",
         "- name: greet",
     ),
-    ("TKN-TIMEOUT", PIPELINE, "    - name: first\n      timeout: 10m\n", "    - name: first\n", "name: first"),
+    ("TKN-TIMEOUT", PIPELINE, "- name: first\n      timeout: 10m\n", "- name: first\n", "name: first"),
     ("SEC-SA-TOKEN", RUN, "automountServiceAccountToken: false\n", "", "serviceAccountName: vt-steps"),
     ("SEC-SA-RIGHTS", RUN, "serviceAccountName: vt-steps", "serviceAccountName: vt-deployer", "vt-deployer"),
     (
