@@ -69,6 +69,36 @@ def validate(root: Path) -> list[str]:
     return [finding.format() for finding in checks.validate_tree(root)]
 
 
+# The next steps for these options, from the template's own package: checkouts
+# as in pre_gen_project.py (cookiecutter's folder or clone, local_extensions'
+# folder for cruft, the location as given).
+CHECKOUTS = [
+    "{{ cookiecutter._repo_dir | default('') | escaped }}",
+    "{{ template_checkout | default('') | escaped }}",
+    "{{ cookiecutter._template | default('') | escaped }}",
+]
+OUTPUT_DIR = "{{ cookiecutter._output_dir | default('') | escaped }}"
+ANSWERS = {**OPTIONS, "lineage_transport": "{{ cookiecutter.lineage_transport }}"}
+
+
+def print_next_steps(project: Path) -> None:
+    """What to run now; a template checkout without the module prints nothing rather than fail a good bake."""
+    import importlib.util
+
+    for place in filter(None, CHECKOUTS):
+        path = Path(place, "cookiecutter_mlops_reference", "next_steps.py")
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location("_template_next_steps", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            text = module.next_steps(ANSWERS, project, OUTPUT_DIR)
+            try:
+                print(text, flush=True)
+            except OSError:  # stdout closed (`| head`): the bake itself succeeded
+                pass
+            return
+
+
 if __name__ == "__main__":
     project = Path.cwd()
     prune(project)
@@ -77,4 +107,6 @@ if __name__ == "__main__":
         print(f"error: {line}", file=sys.stderr)
     if findings:
         print(f"error: the baked project failed validation ({len(findings)} findings)", file=sys.stderr)
-    sys.exit(1 if findings else 0)
+    if findings:
+        sys.exit(1)
+    print_next_steps(project)
