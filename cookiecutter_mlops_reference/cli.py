@@ -25,7 +25,7 @@ import click
 import yaml
 from cookiecutter.config import get_user_config
 from cookiecutter.environment import StrictEnvironment
-from cookiecutter.exceptions import CookiecutterException, FailedHookException
+from cookiecutter.exceptions import CookiecutterException, FailedHookException, UnknownRepoType
 from cookiecutter.generate import generate_context
 from cookiecutter.main import cookiecutter
 from cookiecutter.prompt import render_variable
@@ -346,8 +346,15 @@ def main(
         sys.exit(1)
     except FailedHookException:
         sys.exit(1)  # the hook printed its own lines; cookiecutter removed the project
+    except UnknownRepoType:
+        click.echo(
+            "error: cookiecutter cannot tell what kind of repository the template is "
+            "(give a folder, gh:OWNER/REPO or git+URL)",
+            err=True,
+        )
+        sys.exit(1)
     except CookiecutterException as exc:
-        click.echo(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+        click.echo(f"error: {' '.join(str(exc).split()) or type(exc).__name__}", err=True)
         sys.exit(1)
 
 
@@ -389,26 +396,23 @@ def run(
         with nothing_left_on_failure(output_dir):
             if replay or replay_file:
                 cookiecutter(
-                    template,
-                    checkout=checkout,
+                    str(repo_dir),
                     replay=replay_file or True,
                     output_dir=str(output_dir),
                     config_file=config_file,
-                    directory=directory,
                 )
                 return
             answers = ask(repo_dir, rules, config, preset, overrides, no_input)
             target = output_dir / answers["project_slug"]
             if target.exists():
                 raise Refused(f"{target} already exists: choose another project_slug or --output-dir")
+            # the checkout found above (a git template is not cloned twice), every answer given
             cookiecutter(
-                template,
-                checkout=checkout,
+                str(repo_dir),
                 no_input=True,
                 extra_context=answers,
                 output_dir=str(output_dir),
                 config_file=config_file,
-                directory=directory,
             )
     finally:
         if cleanup:
