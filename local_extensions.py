@@ -41,6 +41,9 @@ def escaped(value: object) -> str:
     return _escape(str(value))
 
 
+# Resolved when cookiecutter imports this module, from the folder the user ran it in: a
+# template given as a relative path (`cookiecutter .`) is relative to that folder.
+CHECKOUT = str(Path(__file__).resolve().parent)
 CONTEXT = {"cookiecutter", "_cookiecutter", "template_checkout"}  # the names templates render with
 
 
@@ -91,4 +94,4 @@ class TemplateCheckout(Extension):
 
     def __init__(self, environment: Environment):
         super().__init__(environment)
-        environment.globals["template_checkout"] = str(Path(__file__).resolve().parent)
+        environment.globals["template_checkout"] = CHECKOUT

@@ -69,12 +69,11 @@ def validate(root: Path) -> list[str]:
     return [finding.format() for finding in checks.validate_tree(root)]
 
 
-# The next steps for these options, from the template's own package: checkouts
-# as in pre_gen_project.py (cookiecutter's folder or clone, local_extensions'
-# folder for cruft, the location as given).
+# The next steps for these options, from the template's own package, found as
+# pre_gen_project.py finds its rules.
 CHECKOUTS = [
-    "{{ cookiecutter._repo_dir | default('') | escaped }}",
     "{{ template_checkout | default('') | escaped }}",
+    "{{ cookiecutter._repo_dir | default('') | escaped }}",
     "{{ cookiecutter._template | default('') | escaped }}",
 ]
 OUTPUT_DIR = "{{ cookiecutter._output_dir | default('') | escaped }}"

@@ -36,11 +36,12 @@ GIVEN_TEXT = {
     "author_email": "{{ given.author_email | escaped }}",
 }
 
-# Where the template is checked out, first found wins: cookiecutter's clone or
-# folder, the folder local_extensions.py was loaded from (cruft), the location as given.
+# Where the template is checked out, first found wins: the folder local_extensions.py
+# was loaded from (absolute), cookiecutter's folder or clone (as given, so possibly
+# relative to a folder this hook does not run in), the location as given.
 CHECKOUTS = [
-    "{{ cookiecutter._repo_dir | default('') | escaped }}",
     "{{ template_checkout | default('') | escaped }}",
+    "{{ cookiecutter._repo_dir | default('') | escaped }}",
     "{{ cookiecutter._template | default('') | escaped }}",
 ]
 RULES = Path("cookiecutter_mlops_reference", "answers.py")

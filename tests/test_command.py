@@ -294,7 +294,7 @@ def test_published_address_is_one_setting_shared_with_the_readme():
     from cookiecutter_mlops_reference import PUBLISHED
 
     readme = (TEMPLATE / "README.md").read_text()
-    assert f"TEMPLATE={PUBLISHED}" in readme, "README does not set TEMPLATE to the published address"
+    assert f"TEMPLATE_REPO={PUBLISHED}\n" in readme, "no TEMPLATE_REPO setting"
     addresses = set(re.findall(r"https://github\.com/[\w.-]+/cookiecutter-mlops-reference", readme))
     assert addresses == {PUBLISHED}, f"README names other addresses: {addresses}"
     assert "gh:ORG" not in readme and "cookiecutter gh:" not in readme, "a second spelling of the address"
