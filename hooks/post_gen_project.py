@@ -13,7 +13,10 @@ from pathlib import Path
 PACKAGE = "{{ cookiecutter.package_name }}"
 # Where cookiecutter found the template (a local folder, or its clone of a git
 # repository); cruft renders without it, and then an installed validator is used.
+# `template_checkout` (local_extensions.py) comes first: it is absolute, while
+# `_repo_dir` is as given (`cookiecutter .` gives ".", and this hook runs in the project).
 # {% set repo_dir = cookiecutter._repo_dir if cookiecutter._repo_dir is defined else "" %}
+# {% set repo_dir = template_checkout if template_checkout is defined else repo_dir %}
 TEMPLATE_DIR = "{{ repo_dir | escaped }}"
 OPTIONS = {
     "orchestrators": "{{ cookiecutter.orchestrators }}",

@@ -290,11 +290,19 @@ def test_the_hook_and_the_command_follow_one_rules_module(tmp_path):
     )
 
 
-def test_published_address_is_one_setting_shared_with_the_readme():
+def test_published_address_is_one_setting_shared_with_the_docs():
     from cookiecutter_mlops_reference import PUBLISHED
 
+    # the command's default, cookiecutter.json's setting (baked projects' pre-commit) and the docs agree
+    assert json.loads((TEMPLATE / "cookiecutter.json").read_text())["_template_repo"] == PUBLISHED, (
+        "cookiecutter.json's _template_repo differs from the command's published address"
+    )
     readme = (TEMPLATE / "README.md").read_text()
     assert f"TEMPLATE_REPO={PUBLISHED}\n" in readme, "no TEMPLATE_REPO setting"
-    addresses = set(re.findall(r"https://github\.com/[\w.-]+/cookiecutter-mlops-reference", readme))
-    assert addresses == {PUBLISHED}, f"README names other addresses: {addresses}"
-    assert "gh:ORG" not in readme and "cookiecutter gh:" not in readme, "a second spelling of the address"
+    assert readme.count(PUBLISHED) == 1, "README spells the address out more than once (use $TEMPLATE_REPO)"
+    for doc in [TEMPLATE / "README.md", *sorted((TEMPLATE / "reference-docs").glob("*.md"))]:
+        addresses = set(
+            re.findall(r"https://github\.com/[\w.-]+/cookiecutter-mlops-reference", doc.read_text())
+        )
+        assert addresses <= {PUBLISHED}, f"{doc.name} names another address: {addresses}"
+        assert "gh:ORG" not in doc.read_text(), f"{doc.name}: a second spelling of the address"
