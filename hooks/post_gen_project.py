@@ -13,10 +13,10 @@ from pathlib import Path
 PACKAGE = "{{ cookiecutter.package_name }}"
 # Where cookiecutter found the template (a local folder, or its clone of a git
 # repository); cruft renders without it, and then an installed validator is used.
-# `template_checkout` (local_extensions.py) comes first: it is absolute, while
-# `_repo_dir` is as given (`cookiecutter .` gives ".", and this hook runs in the project).
+# `_repo_dir` is as given (`cookiecutter .` gives ".", and this hook runs in the
+# project folder): when relative, the folder local_extensions.py came from.
 # {% set repo_dir = cookiecutter._repo_dir if cookiecutter._repo_dir is defined else "" %}
-# {% set repo_dir = template_checkout if template_checkout is defined else repo_dir %}
+# {% set repo_dir = repo_dir if repo_dir.startswith("/") else template_checkout | default("") %}
 TEMPLATE_DIR = "{{ repo_dir | escaped }}"
 OPTIONS = {
     "orchestrators": "{{ cookiecutter.orchestrators }}",
@@ -80,8 +80,8 @@ def validate(root: Path) -> list[str]:
 # The next steps for these options, from the template's own package, found as
 # pre_gen_project.py finds its rules.
 CHECKOUTS = [
-    "{{ template_checkout | default('') | escaped }}",
     "{{ cookiecutter._repo_dir | default('') | escaped }}",
+    "{{ template_checkout | default('') | escaped }}",
     "{{ cookiecutter._template | default('') | escaped }}",
 ]
 OUTPUT_DIR = "{{ cookiecutter._output_dir | default('') | escaped }}"
@@ -92,7 +92,7 @@ def print_next_steps(project: Path) -> None:
     """What to run now; a template checkout without the module prints nothing rather than fail a good bake."""
     import importlib.util
 
-    for place in filter(None, CHECKOUTS):
+    for place in filter(Path.is_absolute, map(Path, filter(None, CHECKOUTS))):
         path = Path(place, "cookiecutter_mlops_reference", "next_steps.py")
         if path.is_file():
             spec = importlib.util.spec_from_file_location("_template_next_steps", path)

@@ -36,12 +36,13 @@ GIVEN_TEXT = {
     "author_email": "{{ given.author_email | escaped }}",
 }
 
-# Where the template is checked out, first found wins: the folder local_extensions.py
-# was loaded from (absolute), cookiecutter's folder or clone (as given, so possibly
-# relative to a folder this hook does not run in), the location as given.
+# Where the template is checked out, the first absolute one that has the module:
+# cookiecutter's folder or clone (as given: `cookiecutter .` gives ".", useless in
+# the project folder this hook runs in), the folder local_extensions.py was loaded
+# from (cruft passes no _repo_dir), the location as given.
 CHECKOUTS = [
-    "{{ template_checkout | default('') | escaped }}",
     "{{ cookiecutter._repo_dir | default('') | escaped }}",
+    "{{ template_checkout | default('') | escaped }}",
     "{{ cookiecutter._template | default('') | escaped }}",
 ]
 RULES = Path("cookiecutter_mlops_reference", "answers.py")
@@ -49,8 +50,8 @@ RULES = Path("cookiecutter_mlops_reference", "answers.py")
 
 def template_module(relative: Path, places: list[str]):
     """Load one module of the template's own package from its checkout (hooks cannot import beside them)."""
-    for place in filter(None, places):
-        path = Path(place) / relative
+    for place in filter(Path.is_absolute, map(Path, filter(None, places))):
+        path = place / relative
         if path.is_file():
             spec = importlib.util.spec_from_file_location(f"_template_{path.stem}", path)
             module = importlib.util.module_from_spec(spec)
