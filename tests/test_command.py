@@ -306,3 +306,40 @@ def test_published_address_is_one_setting_shared_with_the_docs():
         )
         assert addresses <= {PUBLISHED}, f"{doc.name} names another address: {addresses}"
         assert "gh:ORG" not in doc.read_text(), f"{doc.name}: a second spelling of the address"
+
+
+def test_a_config_file_gives_the_defaults_and_no_input_takes_them(tmp_path):
+    # given a cookiecutter user config with default answers
+    config = tmp_path / "config.yaml"
+    config.write_text('default_context:\n  project_name: "From Config"\n  ci: "gitlab-ci"\n')
+    # when the command bakes with it and asks nothing
+    result = run("--config-file", str(config), "--no-input", str(TEMPLATE), cwd=tmp_path)
+    # then the project carries the config's answers and what derives from them
+    assert result.returncode == 0, result.stderr
+    baked = answers_of(tmp_path / "from-config")
+    assert (baked["project_name"], baked["ci"], baked["k8s_namespace"]) == (
+        "From Config",
+        "gitlab-ci",
+        "from-config",
+    )
+
+
+def test_the_places_next_steps_name_are_where_the_project_writes(tmp_path):
+    # given the default project and the next steps printed for it
+    from cookiecutter_mlops_reference.next_steps import next_steps
+
+    result = run("--no-input", str(TEMPLATE), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "mlops-demo"
+    text = next_steps(answers_of(project), project)
+    # then every artifacts/ path it names is one params.yaml or openlineage.yml writes
+    configured = (project / "params.yaml").read_text() + (project / "openlineage.yml").read_text()
+    named = re.findall(r"artifacts/[\w./-]*[\w/]", text)
+    assert len(named) >= 3, text
+    for path in named:
+        assert path.rstrip("/") in configured, f"next steps name {path}, which the project does not write"
+    for name in re.findall(r"\b(\w+\.(?:md|json))\b", text):
+        assert name in configured, f"next steps name {name}, which params.yaml does not"
+    assert "data.source" in text and "source:" in (project / "params.yaml").read_text(), (
+        "data.source is not a setting"
+    )
