@@ -38,6 +38,17 @@ def test_workflow_matches_githubs_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "tool", [("zizmor", "--offline", str(WORKFLOW)), ("shellcheck", str(SCRIPT))], ids=lambda t: t[0]
+)
+def test_workflow_and_script_have_no_security_or_shell_findings(tool):
+    # zizmor: template injection, unpinned actions, credentials kept by checkout; shellcheck: the script
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / tool[0]), *tool[1:]], capture_output=True, text=True
+    )
+    assert result.returncode == 0, f"{tool[0]}:\n{result.stdout}\n{result.stderr}"
+
+
 def test_actions_are_pinned_by_commit_and_the_token_is_read_only():
     flow = workflow()
     assert flow["permissions"] == {"contents": "read"}, "the workflow asks for more than read access"
