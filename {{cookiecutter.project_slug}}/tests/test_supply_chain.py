@@ -14,9 +14,10 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from conftest import PROJECT, commit_all
 from {{ cookiecutter.package_name }}.cli import cli
+from {{ cookiecutter.package_name }}.context import PARENT_RUN_ENV
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.settings import PARENT_RUN_ENV, load_settings
+from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 from {{ cookiecutter.package_name }}.supply_chain import attestation, dsse, release_log, verify_release
 

@@ -6,7 +6,6 @@ so anyone holding the files can check them: `sha256sum` must match.
 """
 
 import hashlib
-import os
 import platform
 import shutil
 import subprocess
@@ -16,11 +15,11 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ProjectError
-from ..settings import PARENT_RUN_ENV, orchestrator
+from ..project import SLUG
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
-BUILD_TYPE = "urn:{{ cookiecutter.project_slug }}:mlops-pipeline:v1"
+BUILD_TYPE = f"urn:{SLUG}:mlops-pipeline:v1"
 # The libraries whose versions change what a model is; every other one is in the SBOM.
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "joblib", "fairlearn", "pandera", "openlineage-python", "kfp")
 NO_COMMIT = "none"
@@ -49,17 +48,16 @@ def rfc3339(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def pipeline_started(first_output: Path) -> str:
-    """When the pipeline run began, not when this step did.
+def pipeline_started(pipeline_run: str | None, first_output: Path) -> str:
+    """When the pipeline run `pipeline_run` began, not when this step did.
 
     A run id the local runner or lineage made is a UUIDv7, whose first 48 bits
     are its creation time in milliseconds. An orchestrator's own run id (a
     Tekton PipelineRun UID) carries no time; then the run began no later than
     its first step wrote `first_output` (ingest's data).
     """
-    run_id = os.environ.get(PARENT_RUN_ENV, "")
     try:
-        parsed = uuid.UUID(run_id)
+        parsed = uuid.UUID(pipeline_run or "")
     except ValueError:
         parsed = None
     if parsed is not None and parsed.version == 7:
@@ -113,8 +111,10 @@ def statement(
     parameters: dict,
     started: str,
     sbom_sha256: str,
+    orchestrator: str = "LOCAL",
+    pipeline_run: str | None = None,
 ) -> dict:
-    """Build the provenance statement (a dict ready for JSON).
+    """Build the provenance statement (a dict ready for JSON); `orchestrator` built it, in `pipeline_run`.
 
     The environment is a resolved dependency too, named by its SBOM's digest;
     package writes that SBOM into the release and refuses if it differs.
@@ -130,7 +130,7 @@ def statement(
             "annotations": {"sbom": "sbom.cdx.json", "format": "CycloneDX 1.6"},
         }
     )
-    builder = orchestrator()
+    builder = orchestrator
     return {
         "_type": STATEMENT_TYPE,
         "subject": [_file(model, model_sha256)],
@@ -148,9 +148,9 @@ def statement(
                 "resolvedDependencies": dependencies,
             },
             "runDetails": {
-                "builder": {"id": f"urn:{{ cookiecutter.project_slug }}:orchestrator:{builder.lower()}"},
+                "builder": {"id": f"urn:{SLUG}:orchestrator:{builder.lower()}"},
                 "metadata": {
-                    "invocationId": os.environ.get(PARENT_RUN_ENV) or str(uuid.uuid4()),
+                    "invocationId": pipeline_run or str(uuid.uuid4()),
                     "startedOn": started,
                     "finishedOn": utc_now(),
                 },

@@ -39,9 +39,19 @@ def model_card_json(markdown: Path) -> Path:
     return Path(markdown).with_suffix(".json")
 
 
-def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
-    """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
-    started = provenance.pipeline_started(paths.raw_data)
+def govern(
+    paths: PathSettings,
+    data: DataSettings,
+    model: ModelSettings,
+    policy: Policy,
+    orchestrator: str = "LOCAL",
+    pipeline_run: str | None = None,
+) -> dict:
+    """Check every gate; write provenance, model card and report; raise GateFailed on a failure.
+
+    `orchestrator` and `pipeline_run` (its run id) name who built the model, for the provenance.
+    """
+    started = provenance.pipeline_started(pipeline_run, paths.raw_data)
     environment = attestation.environment_sbom()
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
@@ -62,6 +72,8 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         },
         started=started,
         sbom_sha256=sboms.sha256(environment),
+        orchestrator=orchestrator,
+        pipeline_run=pipeline_run,
     )
     write_json(paths.provenance, statement)
 

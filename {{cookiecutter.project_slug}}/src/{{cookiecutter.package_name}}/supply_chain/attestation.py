@@ -7,9 +7,9 @@ from .. import __version__
 from ..errors import ProjectError
 from ..files import atomic_path, read_json, write_json
 from ..governance.provenance import sha256_file, utc_now
+from ..project import SLUG as PROJECT
 from . import dsse, mlbom, release_log, sbom
 
-PROJECT = "{{ cookiecutter.project_slug }}"
 ENVELOPE = "provenance.dsse.json"
 SBOM_FILE = "sbom.cdx.json"
 MLBOM_FILE = "mlbom.cdx.json"
