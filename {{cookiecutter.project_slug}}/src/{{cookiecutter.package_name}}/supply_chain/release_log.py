@@ -8,6 +8,7 @@ the hash of the entry it was appended after, so cutting the log short behind a
 release is caught too. Whoever writes to the log calls `append_entry`.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -32,19 +33,20 @@ def head(path: Path) -> str:
 def append_entry(path: Path, entry: dict) -> dict:
     """Append `entry` to the log at `path`, chained to the last one; return it as written.
 
-    The chain is checked before anything is written: an edited log stays as it
-    is for someone to look at, and nothing is added to it.
+    Appenders take turns (an exclusive lock on the log), so two never chain to
+    the same entry. The chain is checked before anything is written: an edited
+    log stays as it is for someone to look at, and nothing is added to it.
     """
     path = Path(path)
     record = {key: value for key, value in entry.items() if key not in ("prev", "hash")}
-    record["prev"] = head(path)
-    record["hash"] = entry_hash(record)
-    line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # One write in append mode: a reader never sees half a line from us.
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(line)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            record["prev"] = head(path)
+            record["hash"] = entry_hash(record)
+            # One write in append mode: a reader never sees half a line from us.
+            handle.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
