@@ -54,6 +54,8 @@ WIRING = {
             "provenance": "govern.provenance",
             "governance_report": "govern.governance_report",
             "governance_html": "govern.governance_html",
+            "raw_data": "ingest.raw_data",
+            "predictions": "evaluate.predictions",
         },
         "when": "inputs.parameter_values['pipelinechannel--govern-Output'] == 'pass'",
     },
@@ -84,6 +86,8 @@ TYPES = {
         "provenance": "Artifact",
         "governance_report": "Artifact",
         "governance_html": "HTML",
+        "raw_data": "Dataset",
+        "predictions": "Dataset",
         "release": "Artifact",
     },
 }

@@ -213,6 +213,70 @@ def check(events: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--batch",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Judge this CSV of model inputs (and labels, if known) instead of the inference log.",
+)
+@click.option("--since", help="Only logged rows at or after this ISO-8601 time (UTC unless it says).")
+@click.option(
+    "--release",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Compare with this release's reference (default: the champion).",
+)
+@click.option("--retrain", is_flag=True, help="When a gate in monitoring.retrain_on fails, run the pipeline.")
+@click.pass_obj
+def monitor(app: App, batch: Path | None, since: str | None, release: Path | None, retrain: bool) -> None:
+    """Compare live data with the champion's training reference: drift, live performance, fairness."""
+    from .monitoring.inference_log import parse_since
+    from .monitoring.report import REPORT_HTML, REPORT_JSON
+    from .monitoring.runner import monitor as run_monitor
+
+    if batch is not None and since is not None:
+        raise ProjectError("--since filters the inference log; a --batch file is judged whole")
+    settings, policy = app.settings(), app.policy()
+    result, report = run_monitor(settings, policy, batch, parse_since(since) if since else None, release)
+    folder = settings.monitoring.folder
+    click.echo(f"monitor: {result.rows} rows ({result.labelled_rows} labelled) from {report['source']['path']}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"report:  {folder / REPORT_HTML} and {REPORT_JSON}")
+    click.echo(f"verdict: {result.verdict}")
+    if result.verdict != "fail":
+        return
+    for line in result.failed():
+        click.echo(line, err=True)
+    if not retrain:
+        raise SystemExit(1)
+    if not report["retrain"]:
+        click.echo("retrain: no failed gate is in monitoring.retrain_on; nothing started")
+        raise SystemExit(1)
+    from .pipelines.local import run_pipeline
+
+    click.echo(f"retrain: {', '.join(report['retrain'])} failed; running the pipeline on data.source")
+    results = run_pipeline(settings, policy, lambda *args: None)
+    click.echo(f"retrain: governance verdict {results['govern']['verdict']}; released {settings.paths.release}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def feedback(app: App, path: Path) -> None:
+    """Join ground truth (by id or request_id) to the inference log, for live performance and fairness."""
+    from .monitoring import reference
+    from .monitoring.runner import champion_release, record_feedback
+
+    settings = app.settings()
+    ref = reference.load(champion_release(settings))
+    result = record_feedback(settings, ref, path)
+    click.echo(f"feedback: {result.matched} of {result.received} label(s) matched logged rows")
+    if result.unknown_count:
+        shown = ", ".join(result.unknown) + (" ..." if result.unknown_count > len(result.unknown) else "")
+        click.echo(f"feedback: {result.unknown_count} id(s) are not in the inference log: {shown}")
+    click.echo(f"feedback: {result.labelled_rows} labelled rows in {result.output}")
+
+
+@cli.command()
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(root: Path, fmt: str) -> None:

@@ -29,6 +29,8 @@ class DataSettings(_Strict):
     target: str = "default"
     sensitive_features: tuple[str, ...] = ("sex",)
     test_size: float = Field(0.25, gt=0.0, lt=1.0)
+    # 0 to 1: how far the sample's world has moved from the default (see sample_data.generate).
+    drift: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class ModelSettings(_Strict):
@@ -53,6 +55,13 @@ class PathSettings(_Strict):
     release: Path = Path("artifacts/release")
 
 
+class MonitoringSettings(_Strict):
+    # What `serve` appends to, one JSON object per predicted row.
+    inference_log: Path = Path("artifacts/serving/inference.jsonl")
+    # monitoring.json and .html, the run history, the ground truth `feedback` received.
+    folder: Path = Path("artifacts/monitoring")
+
+
 class LineageSettings(_Strict):
     # Off: a lineage outage is one warning and the step goes on. On: it fails the step.
     required: bool = False
@@ -70,6 +79,7 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
     lineage: LineageSettings = LineageSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     tracking: TrackingSettings = TrackingSettings()
 {%- endif %}

@@ -57,10 +57,10 @@ def _govern(s: Settings, p: Policy) -> dict:
 
 
 def _package(s: Settings, p: Policy) -> dict:
-    """Copy the model and its evidence into the release folder, if governance passed."""
+    """Copy the model, its evidence and its training reference into the release folder, if governance passed."""
     from ..steps.package import package
 
-    return package(s.paths)
+    return package(s.paths, s.data)
 
 
 STEPS = (
@@ -76,7 +76,7 @@ STEPS = (
     ),
     Step(
         "package",
-        ("model", "model_card", "provenance", "governance_report", "governance_html"),
+        ("model", "model_card", "provenance", "governance_report", "governance_html", "raw_data", "predictions"),
         ("release",),
         _package,
     ),

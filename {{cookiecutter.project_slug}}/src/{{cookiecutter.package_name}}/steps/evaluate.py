@@ -24,6 +24,19 @@ def load_model(path: Path):
     return model
 
 
+def score_metrics(truth, score, predicted) -> dict[str, float]:
+    """The policy's performance metrics for true labels, scores and predicted labels."""
+    both_classes = len(set(truth.tolist() if hasattr(truth, "tolist") else truth)) > 1
+    return {
+        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
+        # roc_auc needs both classes; monitoring can see a window with one only.
+        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6) if both_classes else None,
+        "f1": round(float(skm.f1_score(truth, predicted, zero_division=0)), 6),
+        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
+        "recall": round(float(skm.recall_score(truth, predicted, zero_division=0)), 6),
+    }
+
+
 def evaluate(
     raw: Path, model_path: Path, metrics_out: Path, predictions_out: Path, data: DataSettings
 ) -> dict:
@@ -34,14 +47,7 @@ def evaluate(
     truth = test_rows[data.target]
     score = model.predict_proba(test_rows)[:, 1]
     predicted = (score >= 0.5).astype("int64")
-    result = {
-        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
-        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
-        "f1": round(float(skm.f1_score(truth, predicted)), 6),
-        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
-        "recall": round(float(skm.recall_score(truth, predicted)), 6),
-        "test_rows": len(test_rows),
-    }
+    result = {**score_metrics(truth, score, predicted), "test_rows": len(test_rows)}
     predictions = test_rows[list(data.sensitive_features)].assign(
         y_true=truth.to_numpy(), y_pred=predicted, y_score=score.round(6)
     )

@@ -8,12 +8,14 @@ from pathlib import Path
 from ..errors import ProjectError
 from ..files import read_json, write_json
 from ..governance.provenance import sha256_file
-from ..settings import PathSettings
+from ..monitoring import reference
+from ..settings import DataSettings, PathSettings
 from ..steps.govern import model_card_json
 
 
-def package(paths: PathSettings) -> dict:
-    """Copy model, model card, provenance and governance report into `paths.release`."""
+def package(paths: PathSettings, data: DataSettings) -> dict:
+    """Copy model, model card, provenance and governance report into `paths.release`, with the
+    training reference that monitoring compares live data with."""
     report = read_json(paths.governance_report)
     verdict = report.get("verdict")
     if verdict != "pass":
@@ -42,6 +44,8 @@ def package(paths: PathSettings) -> dict:
                 raise ProjectError(f"{source} not found: run govern first")
             shutil.copyfile(source, staging / Path(source).name)
             manifest[Path(source).name] = sha256_file(staging / Path(source).name)
+        profile = reference.write(paths.raw_data, paths.predictions, data, staging / reference.REFERENCE_FILE)
+        manifest[profile.name] = sha256_file(profile)
         write_json(staging / "manifest.json", {"sha256": manifest, "verdict": verdict})
         old = None
         if release.exists():

@@ -1,0 +1,99 @@
+"""One monitoring run, end to end: find the champion, read the live rows, judge, report, lineage."""
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import ProjectError
+from ..files import read_json
+from ..governance.policy import Policy
+from ..settings import Settings
+from . import feedback, reference, report
+from .inference_log import Batch, read_batch, read_log
+from .monitor import Monitoring, check
+
+RELEASES = Path("releases")
+CHAMPION = RELEASES / "champion.json"
+
+
+def champion_release(settings: Settings) -> Path:
+    """The release in service: the champion alias when releases/ has one, else the release folder."""
+    if CHAMPION.is_file():
+        alias = read_json(CHAMPION)
+        version = alias.get("version")
+        if not version:
+            raise ProjectError(f"{CHAMPION} names no version")
+        return Path(alias.get("path") or RELEASES / str(version))
+    return Path(settings.paths.release)
+
+
+def release_version(release: Path) -> str:
+    """The release's model version: its manifest's model digest, shortened."""
+    manifest = Path(release) / "manifest.json"
+    digest = read_json(manifest).get("sha256", {}).get("model.joblib", "") if manifest.is_file() else ""
+    return f"sha256:{digest[:12]}" if digest else Path(release).name
+
+
+def load_batch(settings: Settings, release: Path, ref: reference.Reference, batch: Path | None, since):
+    """The rows to judge: a batch CSV scored by the release's model, or the inference log."""
+    if batch is not None:
+        from ..steps.evaluate import load_model
+
+        return read_batch(batch, ref, load_model(Path(release) / "model.joblib"), release_version(release))
+    logged = read_log(settings.monitoring.inference_log, ref, since)
+    frame = feedback.attach(logged.frame, settings.monitoring.folder, ref.target, settings.data.sensitive_features)
+    return Batch(frame, logged.source, logged.kind, logged.model_versions)
+
+
+def monitor(
+    settings: Settings,
+    policy: Policy,
+    batch: Path | None = None,
+    since: datetime | None = None,
+    release: Path | None = None,
+) -> tuple[Monitoring, dict]:
+    """Judge the live rows against the champion's reference; write the reports; report to lineage."""
+    from .. import lineage
+
+    release = Path(release) if release else champion_release(settings)
+    ref = reference.load(release)
+    folder = Path(settings.monitoring.folder)
+    source = Path(batch) if batch is not None else Path(settings.monitoring.inference_log)
+    outputs = [folder / report.REPORT_JSON, folder / report.REPORT_HTML]
+    doc = "Compare live inputs and outputs with the champion's training reference; judge the monitoring gates."
+    with lineage.step_run("monitor", doc, [source, ref.path], outputs, settings) as run:
+        rows = load_batch(settings, release, ref, batch, since)
+        result = check(rows, ref, policy, settings.data.sensitive_features)
+        payload = {
+            **asdict(result),
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "source": {"kind": rows.kind, "path": str(rows.source), "since": since.isoformat() if since else None},
+            "model_versions": list(rows.model_versions),
+            "release": str(release),
+            "reference": str(ref.path),
+            "policy_version": policy.version,
+            "failed": result.failed(),
+            "retrain": sorted(result.failed_gates() & set(policy.monitoring.retrain_on)),
+        }
+        report.write(payload, folder)
+        run["summary"] = {
+            "verdict": result.verdict,
+            "policy_version": policy.version,
+            "profile": policy.profile,
+            "gates": result.gates,
+            "rows": result.rows,
+        }
+    return result, payload
+
+
+def record_feedback(settings: Settings, ref: reference.Reference, path: Path) -> feedback.FeedbackResult:
+    """Join a ground-truth file to the inference log, reported to lineage as the `feedback` job."""
+    from .. import lineage
+
+    log = Path(settings.monitoring.inference_log)
+    output = Path(settings.monitoring.folder) / feedback.LABELLED_FILE
+    doc = "Join ground truth to the inference log by id: live labelled data, shaped by the model's predictions."
+    with lineage.step_run("feedback", doc, [log, Path(path)], [output], settings) as run:
+        result = feedback.record(path, log, ref, settings.data.sensitive_features, settings.monitoring.folder)
+        run["summary"] = {**result.summary(), "output": str(output)}
+    return result
