@@ -277,6 +277,31 @@ def feedback(app: App, path: Path) -> None:
 
 
 @cli.command()
+@click.argument("csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--day", help="Spread the rows over this day (YYYY-MM-DD, UTC); default: now.")
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write each row's id, label and sensitive attributes here (what `feedback` reads).",
+)
+@click.pass_obj
+def replay(app: App, csv: Path, day: str | None, truth: Path | None) -> None:
+    """Append a CSV of requests to the inference log, scored by the champion, as `serve` logs them."""
+    from .monitoring import reference
+    from .monitoring.replay import replay as replay_
+    from .monitoring.runner import champion_release, release_version
+
+    settings = app.settings()
+    release = champion_release(settings)
+    ref = reference.load(release)
+    log = settings.monitoring.inference_log
+    result = replay_(
+        csv, release, ref, log, release_version(release), day, truth, settings.data.sensitive_features
+    )
+    click.echo(f"replay: {result['rows']} rows appended to {log}" + (f"; truth in {truth}" if truth else ""))
+
+
+@cli.command()
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(root: Path, fmt: str) -> None:

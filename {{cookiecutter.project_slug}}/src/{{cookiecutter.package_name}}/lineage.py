@@ -33,9 +33,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
     data_quality_metrics_input_dataset,
-{%- if cookiecutter.data_versioning == "dvc" %}
     dataset_version_dataset,
-{%- endif %}
     documentation_job,
     error_message_run,
     job_type_job,
@@ -347,6 +345,13 @@ def _version(path: Path, facets: dict) -> None:
 {%- endif %}
 
 
+def _digest(path: Path, summary: dict | None, facets: dict) -> None:
+    """A step that hashed a file (ingest its source, feedback its output) gives it as the version."""
+    digest = ((summary or {}).get("digests") or {}).get(str(path))
+    if digest:
+        facets["version"] = dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=digest)
+
+
 def dataset_name(path: Path) -> str:
     return str(Path(path).resolve())
 
@@ -360,6 +365,7 @@ def _inputs(paths: list[Path], summary: dict | None) -> list[InputDataset]:
 {%- if cookiecutter.data_versioning == "dvc" %}
         _version(path, facets)
 {%- endif %}
+        _digest(path, summary, facets)
         input_facets = {}
         if summary and "null_counts" in summary and summary.get("input") and Path(summary["input"]) == path:
             # validate-data profiled this input: its row and null counts are data quality metrics
@@ -391,6 +397,7 @@ def _outputs(paths: list[Path], summary: dict | None) -> list[OutputDataset]:
 {%- if cookiecutter.data_versioning == "dvc" %}
             _version(path, facets)
 {%- endif %}
+            _digest(path, summary, facets)
             rows = summary.get("rows") if summary.get("output") == str(path) else None
             files = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else None
             output_facets["outputStatistics"] = (

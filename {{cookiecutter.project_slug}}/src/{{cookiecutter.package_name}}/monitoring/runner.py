@@ -61,7 +61,7 @@ def monitor(
     source = Path(batch) if batch is not None else Path(settings.monitoring.inference_log)
     outputs = [folder / report.REPORT_JSON, folder / report.REPORT_HTML]
     doc = "Compare live inputs and outputs with the champion's training reference; judge the monitoring gates."
-    with lineage.step_run("monitor", doc, [source, ref.path], outputs, settings) as run:
+    with lineage.step_run("monitor", doc, [source, release], outputs, settings) as run:
         rows = load_batch(settings, release, ref, batch, since)
         result = check(rows, ref, policy, settings.data.sensitive_features)
         payload = {
@@ -95,5 +95,7 @@ def record_feedback(settings: Settings, ref: reference.Reference, path: Path) ->
     doc = "Join ground truth to the inference log by id: live labelled data, shaped by the model's predictions."
     with lineage.step_run("feedback", doc, [log, Path(path)], [output], settings) as run:
         result = feedback.record(path, log, ref, settings.data.sensitive_features, settings.monitoring.folder)
-        run["summary"] = {**result.summary(), "output": str(output)}
+        from .guard import sha256
+
+        run["summary"] = {**result.summary(), "output": str(output), "digests": {str(output): sha256(output)}}
     return result

@@ -8,6 +8,7 @@ the KFP components{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, the T
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..governance.policy import Policy
 from ..settings import Settings
@@ -19,13 +20,24 @@ class Step:
     inputs: tuple[str, ...]  # fields of settings.paths the step reads
     outputs: tuple[str, ...]  # fields of settings.paths the step writes
     call: Callable[[Settings, Policy], dict]
+    # Files outside settings.paths the step reads (ingest: data.source), as lineage inputs.
+    sources: Callable[[Settings], list[Path]] = lambda settings: []
 
 
 def _ingest(s: Settings, p: Policy) -> dict:
     """Write the raw data set: the embedded sample, or a copy of data.source."""
+    from ..monitoring import guard
     from ..steps.ingest import ingest
 
-    return ingest(s.data, s.paths.raw_data)
+    # Before any byte is copied: data this model's predictions shaped is refused unless policy allows it.
+    checked = guard.check(
+        s.data.source, s.monitoring.inference_log, p.monitoring.allow_training_on_own_predictions, p.version
+    )
+    return {**ingest(s.data, s.paths.raw_data), **checked}
+
+
+def _source(s: Settings) -> list[Path]:
+    return [] if s.data.source == "sample" else [Path(s.data.source)]
 
 
 def _validate_data(s: Settings, p: Policy) -> dict:
@@ -64,7 +76,7 @@ def _package(s: Settings, p: Policy) -> dict:
 
 
 STEPS = (
-    Step("ingest", (), ("raw_data",), _ingest),
+    Step("ingest", (), ("raw_data",), _ingest, _source),
     Step("validate-data", ("raw_data",), ("validation_report",), _validate_data),
     Step("train", ("raw_data",), ("model",), _train),
     Step("evaluate", ("raw_data", "model"), ("metrics", "predictions"), _evaluate),
@@ -90,7 +102,7 @@ def run_step(name: str, settings: Settings, policy: Policy) -> dict:
     from .. import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
 
     step = BY_NAME[name]
-    inputs = [getattr(settings.paths, field) for field in step.inputs]
+    inputs = [getattr(settings.paths, field) for field in step.inputs] + step.sources(settings)
     outputs = [getattr(settings.paths, field) for field in step.outputs]
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     # Tracking opens first, so lineage's START already names the MLflow run.
