@@ -237,7 +237,8 @@ def monitor(app: App, batch: Path | None, since: str | None, release: Path | Non
     settings, policy = app.settings(), app.policy()
     result, report = run_monitor(settings, policy, batch, parse_since(since) if since else None, release)
     folder = settings.monitoring.folder
-    click.echo(f"monitor: {result.rows} rows ({result.labelled_rows} labelled) from {report['source']['path']}")
+    source = report["source"]["path"]
+    click.echo(f"monitor: {result.rows} rows ({result.labelled_rows} labelled) from {source}")
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(f"report:  {folder / REPORT_HTML} and {REPORT_JSON}")
@@ -255,7 +256,8 @@ def monitor(app: App, batch: Path | None, since: str | None, release: Path | Non
 
     click.echo(f"retrain: {', '.join(report['retrain'])} failed; running the pipeline on data.source")
     results = run_pipeline(settings, policy, lambda *args: None)
-    click.echo(f"retrain: governance verdict {results['govern']['verdict']}; released {settings.paths.release}")
+    verdict = results["govern"]["verdict"]
+    click.echo(f"retrain: governance verdict {verdict}; released {settings.paths.release}")
 
 
 @cli.command()

@@ -134,7 +134,9 @@ class MonitoringPolicy(_Strict):
     performance: dict[PerformanceMetric, Bound] = {}
     fairness: bool = True  # the fairness gates above, on labelled live data
     min_labelled_rows: int = Field(100, ge=1)
-    retrain_on: tuple[Literal["feature_drift", "prediction_drift", "label_drift", "performance", "fairness"], ...] = (
+    retrain_on: tuple[
+        Literal["feature_drift", "prediction_drift", "label_drift", "performance", "fairness"], ...
+    ] = (
         "feature_drift",
         "prediction_drift",
         "label_drift",

@@ -46,7 +46,9 @@ def _log_files(path: Path) -> list[Path]:
         files = sorted(p for p in path.iterdir() if p.is_file() and ".jsonl" in p.name)
     else:
         # Rotated pieces sit beside the live file (inference.jsonl.1, ...).
-        files = sorted(p for p in path.parent.glob(f"{path.name}.*") if p.is_file() and not p.name.endswith(".tmp"))
+        files = sorted(
+            p for p in path.parent.glob(f"{path.name}.*") if p.is_file() and not p.name.endswith(".tmp")
+        )
         files += [path] if path.is_file() else []
     if not files:
         raise ProjectError(f"{path} not found: serve the model first, or pass --batch PATH")

@@ -98,7 +98,11 @@ def _bin_labels(edges: list[float]) -> list[str]:
     if not edges:
         return ["all"]
     bounds = [f"{edge:g}" for edge in edges]
-    return [f"<= {bounds[0]}"] + [f"{a}..{b}" for a, b in zip(bounds, bounds[1:], strict=False)] + [f"> {bounds[-1]}"]
+    return (
+        [f"<= {bounds[0]}"]
+        + [f"{a}..{b}" for a, b in zip(bounds, bounds[1:], strict=False)]
+        + [f"> {bounds[-1]}"]
+    )
 
 
 def check(batch: Batch, reference: Reference, policy: Policy, attributes: tuple[str, ...]) -> Monitoring:
@@ -115,7 +119,11 @@ def check(batch: Batch, reference: Reference, policy: Policy, attributes: tuple[
         results += _drift_gate("feature_drift", name, drift, rules.features)
     for name, profile, values in (
         ("prediction.probability", reference.prediction["probability"], frame["probability"].to_numpy()),
-        ("prediction.label", {"kind": "categorical", "counts": reference.prediction["label"]}, frame["prediction"].to_numpy()),
+        (
+            "prediction.label",
+            {"kind": "categorical", "counts": reference.prediction["label"]},
+            frame["prediction"].to_numpy(),
+        ),
     ):
         drift, columns[name] = _compare(name, profile, values)
         results += _drift_gate("prediction_drift", name, drift, rules.prediction)

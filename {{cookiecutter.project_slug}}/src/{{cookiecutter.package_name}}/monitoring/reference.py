@@ -91,9 +91,7 @@ def load(path: Path) -> Reference:
     if path.is_dir():
         path = path / REFERENCE_FILE
     if not path.is_file():
-        raise ProjectError(
-            f"{path} not found: the release has no training reference (package a model again)"
-        )
+        raise ProjectError(f"{path} not found: the release has no training reference (package a model again)")
     raw = read_json(path)
     if raw.get("format") != FORMAT:
         raise ProjectError(f"{path}: reference format {raw.get('format')!r} is not {FORMAT}")

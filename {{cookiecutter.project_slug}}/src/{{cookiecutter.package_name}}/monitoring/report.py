@@ -73,10 +73,12 @@ def _bars(column: str, shown: dict) -> str:
             h = (height - 2 * pad) * value / top
             parts.append(
                 f'<rect class="{css}" x="{x + offset * step:.1f}" y="{height - pad - h:.1f}" '
-                f'width="{0.38 * step:.1f}" height="{h:.1f}"><title>{escape(str(label))}: {value:.3f}</title></rect>'
+                f'width="{0.38 * step:.1f}" height="{h:.1f}">'
+                f"<title>{escape(str(label))}: {value:.3f}</title></rect>"
             )
         parts.append(
-            f'<text x="{x + step / 2:.1f}" y="{height - 6}" text-anchor="middle">{escape(str(label))[:12]}</text>'
+            f'<text x="{x + step / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+            f"{escape(str(label)[:12])}</text>"
         )
     title = f"{column}: PSI {shown.get('psi')}, {shown.get('test')} p = {shown.get('p_value')}"
     return (
@@ -101,7 +103,7 @@ def _trend(history: list[dict]) -> str:
     dots = "".join(
         f'<circle class="{"bad" if history[i]["verdict"] == "fail" else "ok"}" cx="{xy(i, v).split(",")[0]}" '
         f'cy="{xy(i, v).split(",")[1]}" r="4"><title>{escape(history[i]["time"])}: max PSI {v:g}, '
-        f'{escape(history[i]["verdict"])}</title></circle>'
+        f"{escape(history[i]['verdict'])}</title></circle>"
         for i, v in points
     )
     line = " ".join(xy(i, v) for i, v in points)

@@ -41,7 +41,9 @@ def load_batch(settings: Settings, release: Path, ref: reference.Reference, batc
 
         return read_batch(batch, ref, load_model(Path(release) / "model.joblib"), release_version(release))
     logged = read_log(settings.monitoring.inference_log, ref, since)
-    frame = feedback.attach(logged.frame, settings.monitoring.folder, ref.target, settings.data.sensitive_features)
+    frame = feedback.attach(
+        logged.frame, settings.monitoring.folder, ref.target, settings.data.sensitive_features
+    )
     return Batch(frame, logged.source, logged.kind, logged.model_versions)
 
 
@@ -60,14 +62,20 @@ def monitor(
     folder = Path(settings.monitoring.folder)
     source = Path(batch) if batch is not None else Path(settings.monitoring.inference_log)
     outputs = [folder / report.REPORT_JSON, folder / report.REPORT_HTML]
-    doc = "Compare live inputs and outputs with the champion's training reference; judge the monitoring gates."
+    doc = (
+        "Compare live inputs and outputs with the champion's training reference; judge the monitoring gates."
+    )
     with lineage.step_run("monitor", doc, [source, release], outputs, settings) as run:
         rows = load_batch(settings, release, ref, batch, since)
         result = check(rows, ref, policy, settings.data.sensitive_features)
         payload = {
             **asdict(result),
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "source": {"kind": rows.kind, "path": str(rows.source), "since": since.isoformat() if since else None},
+            "source": {
+                "kind": rows.kind,
+                "path": str(rows.source),
+                "since": since.isoformat() if since else None,
+            },
             "model_versions": list(rows.model_versions),
             "release": str(release),
             "reference": str(ref.path),
@@ -92,7 +100,9 @@ def record_feedback(settings: Settings, ref: reference.Reference, path: Path) ->
 
     log = Path(settings.monitoring.inference_log)
     output = Path(settings.monitoring.folder) / feedback.LABELLED_FILE
-    doc = "Join ground truth to the inference log by id: live labelled data, shaped by the model's predictions."
+    doc = (
+        "Join ground truth to the inference log by id: live labelled data, shaped by the model's predictions."
+    )
     with lineage.step_run("feedback", doc, [log, Path(path)], [output], settings) as run:
         result = feedback.record(path, log, ref, settings.data.sensitive_features, settings.monitoring.folder)
         from .guard import sha256

@@ -62,7 +62,9 @@ def quantile_sample(values: np.ndarray, size: int) -> list[float]:
     return values[positions].tolist()
 
 
-def numeric_drift(edges: list[float], fractions: list[float], sample: list[float], current: np.ndarray) -> Drift:
+def numeric_drift(
+    edges: list[float], fractions: list[float], sample: list[float], current: np.ndarray
+) -> Drift:
     """PSI on the reference's decile bins and the two-sample KS test against its quantile sample."""
     current = np.asarray(current, dtype=float)
     present = current[~np.isnan(current)]

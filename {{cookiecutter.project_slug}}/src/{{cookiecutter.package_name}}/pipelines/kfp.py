@@ -185,7 +185,7 @@ def package(
     predictions: Input[Dataset],
     release: Output[Artifact],
 ):
-    """Copy the model, its evidence and its training reference into the release folder, if governance passed."""
+    """Copy the model, its evidence and its training reference into the release, if governance passed."""
     import tempfile
 
     from {{ cookiecutter.package_name }}.pipelines.kfp_task import stage, task_inputs

@@ -69,7 +69,7 @@ def _govern(s: Settings, p: Policy) -> dict:
 
 
 def _package(s: Settings, p: Policy) -> dict:
-    """Copy the model, its evidence and its training reference into the release folder, if governance passed."""
+    """Copy the model, its evidence and its training reference into the release, if governance passed."""
     from ..steps.package import package
 
     return package(s.paths, s.data)
@@ -88,7 +88,15 @@ STEPS = (
     ),
     Step(
         "package",
-        ("model", "model_card", "provenance", "governance_report", "governance_html", "raw_data", "predictions"),
+        (
+            "model",
+            "model_card",
+            "provenance",
+            "governance_report",
+            "governance_html",
+            "raw_data",
+            "predictions",
+        ),
         ("release",),
         _package,
     ),
