@@ -45,6 +45,12 @@ class App:
         chosen = {field: path for field, path in paths.items() if path is not None}
         return settings.model_copy(update={"paths": settings.paths.model_copy(update=chosen)})
 
+    def monitoring_settings(self, log: Path | None = None, folder: Path | None = None) -> Settings:
+        """Settings with the inference log and the monitoring folder given on the command line."""
+        settings = self.settings()
+        chosen = {k: v for k, v in {"inference_log": log, "folder": folder}.items() if v is not None}
+        return settings.model_copy(update={"monitoring": settings.monitoring.model_copy(update=chosen)})
+
     def policy(self) -> Policy:
         return load_policy(self.policy_file)
 
@@ -224,9 +230,25 @@ def check(events: Path | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Compare with this release's reference (default: the champion).",
 )
+@click.option(
+    "--log", type=click.Path(path_type=Path), help="Inference log (default: monitoring.inference_log)."
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the reports and history here (default: monitoring.folder).",
+)
 @click.option("--retrain", is_flag=True, help="When a gate in monitoring.retrain_on fails, run the pipeline.")
 @click.pass_obj
-def monitor(app: App, batch: Path | None, since: str | None, release: Path | None, retrain: bool) -> None:
+def monitor(
+    app: App,
+    batch: Path | None,
+    since: str | None,
+    release: Path | None,
+    log: Path | None,
+    output: Path | None,
+    retrain: bool,
+) -> None:
     """Compare live data with the champion's training reference: drift, live performance, fairness."""
     from .monitoring.inference_log import parse_since
     from .monitoring.report import REPORT_HTML, REPORT_JSON
@@ -234,7 +256,7 @@ def monitor(app: App, batch: Path | None, since: str | None, release: Path | Non
 
     if batch is not None and since is not None:
         raise ProjectError("--since filters the inference log; a --batch file is judged whole")
-    settings, policy = app.settings(), app.policy()
+    settings, policy = app.monitoring_settings(log, output), app.policy()
     result, report = run_monitor(settings, policy, batch, parse_since(since) if since else None, release)
     folder = settings.monitoring.folder
     source = report["source"]["path"]
@@ -262,13 +284,21 @@ def monitor(app: App, batch: Path | None, since: str | None, release: Path | Non
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--log", type=click.Path(path_type=Path), help="Inference log (default: monitoring.inference_log)."
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the labelled rows here (default: monitoring.folder).",
+)
 @click.pass_obj
-def feedback(app: App, path: Path) -> None:
+def feedback(app: App, path: Path, log: Path | None, output: Path | None) -> None:
     """Join ground truth (by id or request_id) to the inference log, for live performance and fairness."""
     from .monitoring import reference
     from .monitoring.runner import champion_release, record_feedback
 
-    settings = app.settings()
+    settings = app.monitoring_settings(log, output)
     ref = reference.load(champion_release(settings))
     result = record_feedback(settings, ref, path)
     click.echo(f"feedback: {result.matched} of {result.received} label(s) matched logged rows")
@@ -384,6 +414,23 @@ def submit(app: App, host: str, package: Path | None, experiment: str, run_name:
             package = kfp.compile_pipeline(app.settings(), app.policy(), Path(folder) / "{{ cookiecutter.project_slug }}.yaml")
         run_id = kfp.submit(package, host, experiment, run_name)
     click.echo(f"submit: run {run_id} in experiment {experiment} at {host}")
+{%- endif %}
+{%- if cookiecutter.orchestrators != "kfp" %}
+
+
+@cli.command()
+@click.argument("event", type=click.Choice(["monitor", "retrain"]))
+@click.option("--listener", required=True, help="The EventListener's URL, e.g. http://el-NAME:8080.")
+@click.option("--git-url", envvar="GIT_URL", default="", help="Repository the triggered run checks out.")
+@click.option("--git-revision", envvar="GIT_REVISION", default="main", show_default=True)
+def trigger(event: str, listener: str, git_url: str, git_revision: str) -> None:
+    """Ask Tekton to start the monitoring (monitor) or training (retrain) pipeline."""
+    import os
+
+    from .pipelines.trigger import SECRET_ENV, send
+
+    status = send(listener, event, git_url, git_revision, os.environ.get(SECRET_ENV, ""))
+    click.echo(f"trigger: {event} accepted by {listener} (HTTP {status})")
 {%- endif %}
 
 
