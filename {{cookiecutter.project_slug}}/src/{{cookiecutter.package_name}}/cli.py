@@ -309,6 +309,27 @@ def feedback(app: App, path: Path, log: Path | None, output: Path | None) -> Non
 
 
 @cli.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--drift",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="How far the world has moved: lower incomes, a new employment category, more defaults.",
+)
+def sample(output: Path, rows: int, seed: int, drift: float) -> None:
+    """Write a CSV of the embedded synthetic sample (labels and sensitive attribute included)."""
+    from . import sample_data
+    from .files import atomic_path
+
+    with atomic_path(output) as tmp:
+        sample_data.generate(rows=rows, seed=seed, drift=drift).to_csv(tmp, index=False)
+    click.echo(f"sample: wrote {rows} rows (seed {seed}, drift {drift:g}) to {output}")
+
+
+@cli.command()
 @click.argument("csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--day", help="Spread the rows over this day (YYYY-MM-DD, UTC); default: now.")
 @click.option(
