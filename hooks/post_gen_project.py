@@ -25,6 +25,7 @@ COMPONENT_PATHS = {
     "kfp": [
         f"{PKG}/pipelines/kfp.py",
         f"{PKG}/pipelines/kfp_task.py",
+        f"{PKG}/pipelines/kfp_monitoring.py",
         "docs/kubeflow.md",
         "tests/test_kfp.py",
     ],

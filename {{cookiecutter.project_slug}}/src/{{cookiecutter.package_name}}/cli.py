@@ -435,6 +435,26 @@ def submit(app: App, host: str, package: Path | None, experiment: str, run_name:
             package = kfp.compile_pipeline(app.settings(), app.policy(), Path(folder) / "{{ cookiecutter.project_slug }}.yaml")
         run_id = kfp.submit(package, host, experiment, run_name)
     click.echo(f"submit: run {run_id} in experiment {experiment} at {host}")
+
+
+@cli.command(name="schedule-monitor")
+@click.option("--host", required=True, help="Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888")
+@click.option("--cron", default="0 6 * * *", show_default=True, help="When to monitor (cron, UTC).")
+@click.option("--release-uri", required=True, help="The release in service, as the cluster reads it.")
+@click.option("--log-uri", required=True, help="The inference log, as the cluster reads it.")
+@click.option("--experiment", default="{{ cookiecutter.project_slug }}", show_default=True)
+@click.pass_obj
+def schedule_monitor(app: App, host: str, cron: str, release_uri: str, log_uri: str, experiment: str) -> None:
+    """Create a KFP recurring run: monitor on a schedule, and train again when a retrain gate fails."""
+    import tempfile
+
+    from .pipelines import kfp_monitoring
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "monitor.yaml"
+        package = kfp_monitoring.compile_monitoring(app.settings(), app.policy(), target)
+        job = kfp_monitoring.schedule(package, host, cron, experiment, release_uri, log_uri)
+    click.echo(f"schedule-monitor: recurring run {job} ({cron}) in experiment {experiment} at {host}")
 {%- endif %}
 {%- if cookiecutter.orchestrators != "kfp" %}
 
