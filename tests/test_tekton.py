@@ -503,7 +503,7 @@ class Listener:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((dict(self.headers), body))
+                received.append((self.headers, body))
                 self.send_response(202)
                 self.end_headers()
 
