@@ -5,7 +5,7 @@ URI, runs `monitor` on them, and, when a gate in monitoring.retrain_on failed,
 runs the training pipeline as a nested pipeline, whose governance gate
 decides whether the new model is released. `schedule` makes it a KFP
 recurring run (cron). Each run's report is an HTML artifact in the KFP UI; the
-trend over runs lives in the history a local or Tekton `monitor` keeps.
+trend over runs lives in the history a local `monitor` keeps.
 """
 
 import tempfile
