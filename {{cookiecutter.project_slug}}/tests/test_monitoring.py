@@ -257,6 +257,24 @@ def test_feedback_joins_labels_and_reports_unknown_ids_without_failing(project):
     assert {"performance", "fairness", "label_drift"} <= judged, f"{judged}; {monitored.output}"
 
 
+def test_fairness_uses_the_sensitive_attribute_when_the_log_holds_it(project):
+    # given a log whose rows carry the sensitive attribute (policy let serve log it) and labels without it
+    invoke("replay", str(batch(project / "d1.csv")), "--day", "2026-12-01", "--truth", "truth.csv")
+    log = project / "artifacts/serving/inference.jsonl"
+    sexes = pd.read_csv(project / "d1.csv")["sex"].tolist()
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    for row, sex in zip(rows, sexes, strict=True):
+        row["features"]["sex"] = sex
+    log.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    pd.read_csv(project / "truth.csv").drop(columns=["sex"]).to_csv(project / "truth.csv", index=False)
+    assert invoke("feedback", "truth.csv").exit_code == 0
+    # when monitor runs, then the fairness gates are judged per group of that attribute
+    invoke("monitor")
+    report = json.loads((project / "artifacts/monitoring/monitoring.json").read_text())
+    assert list(report["fairness"]) == ["sex"], report["notes"]
+    assert any(gate["gate"] == "fairness" for gate in report["gates"]), report["gates"]
+
+
 def test_feedback_without_a_label_column_is_one_line(project):
     invoke("replay", str(batch(project / "d1.csv")), "--day", "2026-12-01")
     (project / "truth.csv").write_text("id,outcome\nx,1\n")

@@ -105,4 +105,6 @@ def attach(frame: pd.DataFrame, folder: Path, target: str, attributes: tuple[str
         return frame
     labelled = pd.read_csv(path, dtype={"id": str})
     extra = [c for c in (target, *attributes) if c in labelled and c not in frame]
+    if not extra:
+        return frame
     return frame.merge(labelled[["id", *extra]].drop_duplicates("id", keep="last"), on="id", how="left")

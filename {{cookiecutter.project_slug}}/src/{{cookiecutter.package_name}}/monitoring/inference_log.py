@@ -55,7 +55,7 @@ def _log_files(path: Path) -> list[Path]:
     return files
 
 
-def _schema(reference: Reference):
+def _schema(reference: Reference, attributes: tuple[str, ...]):
     import pyarrow as pa
 
     features = pa.struct(
@@ -63,6 +63,8 @@ def _schema(reference: Reference):
             pa.field(name, pa.float64() if column["kind"] == "numeric" else pa.string())
             for name, column in reference.columns.items()
         ]
+        # Sensitive attributes are logged only where the policy allows it; then fairness can use them.
+        + [pa.field(name, pa.string()) for name in attributes if name not in reference.columns]
     )
     return pa.schema(
         [
@@ -93,11 +95,14 @@ def _read_one(path: Path, schema):
         raise ProjectError(f"{path} is not an inference log this model's reference can read: {exc}") from None
 
 
-def read_log(path: Path, reference: Reference, since: datetime | None = None) -> Batch:
-    """The inference log's rows (those at or after `since`) as a Batch."""
+def read_log(
+    path: Path, reference: Reference, since: datetime | None = None, attributes: tuple[str, ...] = ()
+) -> Batch:
+    """The inference log's rows (those at or after `since`) as a Batch, with the sensitive
+    `attributes` when the log holds them."""
     import pyarrow as pa
 
-    schema = _schema(reference)
+    schema = _schema(reference, attributes)
     table = pa.concat_tables([_read_one(file, schema) for file in _log_files(Path(path))])
     features = table.column("features").combine_chunks() if table.num_rows else None
     frame = pd.DataFrame(
@@ -108,6 +113,13 @@ def read_log(path: Path, reference: Reference, since: datetime | None = None) ->
                 if features is not None
                 else np.array([], dtype=float if column["kind"] == "numeric" else object)
                 for name, column in reference.columns.items()
+            },
+            **{
+                name: features.field(name).to_numpy(zero_copy_only=False)
+                for name in attributes
+                if features is not None
+                and name not in reference.columns
+                and features.field(name).null_count < len(features)
             },
             "prediction": table.column("prediction").to_numpy(zero_copy_only=False),
             "probability": table.column("probability").to_numpy(zero_copy_only=False),

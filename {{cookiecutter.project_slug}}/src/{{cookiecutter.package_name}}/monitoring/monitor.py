@@ -158,7 +158,11 @@ def _live_quality(monitoring: Monitoring, labelled: pd.DataFrame, truth, policy:
     monitoring.performance = score_metrics(truth, score, predicted)
     limits: dict[str, Bound] = policy.monitoring.performance or dict(policy.performance)
     for metric, bound in limits.items():
-        monitoring.gates += gates._check("performance", metric, monitoring.performance.get(metric), bound)
+        value = monitoring.performance.get(metric)
+        if value is None:  # roc_auc of a window with one class: undefined, not failed
+            monitoring.notes.append(f"performance {metric} not judged: undefined on these labels")
+            continue
+        monitoring.gates += gates._check("performance", metric, value, bound)
     present = tuple(a for a in attributes if a in labelled and labelled[a].notna().all())
     if not policy.monitoring.fairness:
         return
