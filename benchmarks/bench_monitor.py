@@ -48,15 +48,20 @@ with open(sys.argv[1], "w") as out:
     subprocess.run([sys.executable, "-c", code, str(target)], cwd=project, env=env, check=True)
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MiB and exit status of one child process."""
+def timed(command: list[str], cwd: Path) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds (user + system, all threads), peak RSS in MiB and exit status of
+    one child process. CPU time moves less than wall time when other work shares the cores."""
     env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
     started = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, child.returncode
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode
+
+
+def load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f}"
 
 
 def main() -> list[tuple[str, str]]:
@@ -87,7 +92,7 @@ def main() -> list[tuple[str, str]]:
                 "--output",
                 str(scratch / "m"),
             ]
-            seconds, peak, code = timed(command, project)
+            seconds, cpu, peak, code = timed(command, project)
             verdict = (
                 json.loads((scratch / "m" / "monitoring.json").read_text())["verdict"]
                 if code in (0, 1)
@@ -97,7 +102,7 @@ def main() -> list[tuple[str, str]]:
             rows_out.append(
                 (
                     f"monitor, {rows:,} logged rows",
-                    f"{seconds:.2f} s{target}, peak {peak:.0f} MiB, verdict {verdict}",
+                    f"{seconds:.2f} s{target} ({cpu:.1f} s CPU), peak {peak:.0f} MiB, verdict {verdict}",
                 )
             )
             log.unlink()

@@ -76,7 +76,7 @@ def record(
     target = reference.target
     truth = read_feedback(feedback, target)
     key = "id" if "id" in truth else "request_id"
-    logged = read_log(log, reference).frame
+    logged = read_log(log, reference, attributes=attributes, ids=True).frame
     keep = [key, target, *(a for a in attributes if a in truth)]
     truth = truth[keep].drop_duplicates(subset=key, keep="last")
     known = truth[key].isin(logged[key])

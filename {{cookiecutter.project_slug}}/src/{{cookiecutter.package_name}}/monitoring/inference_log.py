@@ -95,43 +95,54 @@ def _read_one(path: Path, schema):
         raise ProjectError(f"{path} is not an inference log this model's reference can read: {exc}") from None
 
 
+def _column(array) -> pd.Series | np.ndarray:
+    """Numbers as a float array; text as pandas strings backed by the same Arrow buffers (no copy
+    into a million Python objects)."""
+    import pyarrow as pa
+
+    if pa.types.is_string(array.type):
+        return pd.Series(array.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get))
+    return array.to_numpy(zero_copy_only=False)
+
+
 def read_log(
-    path: Path, reference: Reference, since: datetime | None = None, attributes: tuple[str, ...] = ()
+    path: Path,
+    reference: Reference,
+    since: datetime | None = None,
+    attributes: tuple[str, ...] = (),
+    ids: bool = False,
 ) -> Batch:
     """The inference log's rows (those at or after `since`) as a Batch, with the sensitive
-    `attributes` when the log holds them."""
+    `attributes` when the log holds them, and the row and request ids when `ids`."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     schema = _schema(reference, attributes)
     table = pa.concat_tables([_read_one(file, schema) for file in _log_files(Path(path))])
-    features = table.column("features").combine_chunks() if table.num_rows else None
-    frame = pd.DataFrame(
-        {
-            **{name: table.column(name).to_numpy(zero_copy_only=False) for name in LOG_FIELDS},
-            **{
-                name: features.field(name).to_numpy(zero_copy_only=False)
-                if features is not None
-                else np.array([], dtype=float if column["kind"] == "numeric" else object)
-                for name, column in reference.columns.items()
-            },
-            **{
-                name: features.field(name).to_numpy(zero_copy_only=False)
-                for name in attributes
-                if features is not None
-                and name not in reference.columns
-                and features.field(name).null_count < len(features)
-            },
-            "prediction": table.column("prediction").to_numpy(zero_copy_only=False),
-            "probability": table.column("probability").to_numpy(zero_copy_only=False),
-        }
-    )
-    if since is not None:
-        times = pd.to_datetime(frame["time"], utc=True, format="ISO8601", errors="coerce")
-        frame = frame[(times >= pd.Timestamp(since)).to_numpy()].reset_index(drop=True)
+    if since is not None and table.num_rows:
+        times = pd.to_datetime(
+            _column(table.column("time").combine_chunks()), utc=True, format="ISO8601", errors="coerce"
+        )
+        table = table.filter(pa.array((times >= pd.Timestamp(since)).to_numpy()))
+    features = table.column("features").combine_chunks()
+    logged = [name for name in attributes if name not in reference.columns]
+    columns = {
+        **{name: _column(features.field(name)) for name in reference.columns},
+        **{
+            name: _column(features.field(name))
+            for name in logged
+            if features.field(name).null_count < len(features)
+        },
+        "prediction": table.column("prediction").to_numpy(zero_copy_only=False),
+        "probability": table.column("probability").to_numpy(zero_copy_only=False),
+    }
+    if ids:
+        columns.update({name: _column(table.column(name).combine_chunks()) for name in ("id", "request_id")})
+    frame = pd.DataFrame({name: pd.Series(values) for name, values in columns.items()})
     absent = [name for name in reference.columns if len(frame) and frame[name].isna().all()]
     if absent:
         raise ProjectError(f"{path}: no logged row has feature(s) {', '.join(absent)}, which the model needs")
-    versions = tuple(sorted(str(v) for v in pd.unique(frame["model_version"].dropna())))
+    versions = tuple(sorted(str(v) for v in pc.unique(table.column("model_version")).to_pylist() if v))
     return Batch(frame, Path(path), "log", versions)
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..governance import fairness, gates
+from ..governance import gates
 from ..governance.policy import Bound, DriftPolicy, Policy
-from ..steps.evaluate import score_metrics
 from . import stats
 from .inference_log import Batch
 from .reference import Reference
@@ -115,14 +114,14 @@ def check(batch: Batch, reference: Reference, policy: Policy, attributes: tuple[
     results: list[dict] = []
     columns: dict[str, dict] = {}
     for name, profile in reference.columns.items():
-        drift, columns[name] = _compare(name, profile, frame[name].to_numpy())
+        drift, columns[name] = _compare(name, profile, frame[name])
         results += _drift_gate("feature_drift", name, drift, rules.features)
     for name, profile, values in (
-        ("prediction.probability", reference.prediction["probability"], frame["probability"].to_numpy()),
+        ("prediction.probability", reference.prediction["probability"], frame["probability"]),
         (
             "prediction.label",
             {"kind": "categorical", "counts": reference.prediction["label"]},
-            frame["prediction"].to_numpy(),
+            frame["prediction"],
         ),
     ):
         drift, columns[name] = _compare(name, profile, values)
@@ -151,6 +150,10 @@ def check(batch: Batch, reference: Reference, policy: Policy, attributes: tuple[
 
 
 def _live_quality(monitoring: Monitoring, labelled: pd.DataFrame, truth, policy: Policy, attributes) -> None:
+    # Imported here: sklearn and fairlearn cost a second of start-up that a run without labels skips.
+    from ..governance import fairness
+    from ..steps.evaluate import score_metrics
+
     score = labelled["probability"].to_numpy(dtype=float)
     predicted = labelled["prediction"].to_numpy(dtype="int64")
     if len(set(truth.tolist())) < 2:

@@ -40,7 +40,9 @@ def load_batch(settings: Settings, release: Path, ref: reference.Reference, batc
         from ..steps.evaluate import load_model
 
         return read_batch(batch, ref, load_model(Path(release) / "model.joblib"), release_version(release))
-    logged = read_log(settings.monitoring.inference_log, ref, since, settings.data.sensitive_features)
+    labelled = (Path(settings.monitoring.folder) / feedback.LABELLED_FILE).is_file()
+    attributes = settings.data.sensitive_features
+    logged = read_log(settings.monitoring.inference_log, ref, since, attributes, ids=labelled)
     frame = feedback.attach(
         logged.frame, settings.monitoring.folder, ref.target, settings.data.sensitive_features
     )

@@ -93,5 +93,6 @@ def value_counts(values) -> dict[str, int]:
     """Counts per category as plain strings; missing values under "<missing>"."""
     import pandas as pd
 
-    series = pd.Series(values, dtype="object").where(lambda s: s.notna(), "<missing>").astype(str)
-    return {str(k): int(v) for k, v in series.value_counts().items()}
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype="object")
+    counts = series.value_counts(dropna=False)
+    return {("<missing>" if pd.isna(k) else str(k)): int(v) for k, v in counts.items()}
