@@ -3,6 +3,7 @@
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ProjectError
 from ..files import read_json
@@ -11,6 +12,9 @@ from ..settings import Settings
 from . import feedback, reference, report
 from .inference_log import Batch, read_batch, read_log
 from .monitor import Monitoring, check
+
+if TYPE_CHECKING:
+    from ..context import RunContext
 
 RELEASES = Path("releases")
 CHAMPION = RELEASES / "champion.json"
@@ -55,9 +59,11 @@ def monitor(
     batch: Path | None = None,
     since: datetime | None = None,
     release: Path | None = None,
+    context: "RunContext | None" = None,
 ) -> tuple[Monitoring, dict]:
     """Judge the live rows against the champion's reference; write the reports; report to lineage."""
     from .. import lineage
+    from ..context import RunContext
 
     release = Path(release) if release else champion_release(settings)
     ref = reference.load(release)
@@ -67,7 +73,8 @@ def monitor(
     doc = (
         "Compare live inputs and outputs with the champion's training reference; judge the monitoring gates."
     )
-    with lineage.step_run("monitor", doc, [source, release], outputs, settings) as run:
+    context = context or RunContext.from_environment(settings)
+    with lineage.step_run("monitor", doc, [source, release], outputs, context) as run:
         rows = load_batch(settings, release, ref, batch, since)
         result = check(rows, ref, policy, settings.data.sensitive_features)
         payload = {
@@ -96,16 +103,20 @@ def monitor(
     return result, payload
 
 
-def record_feedback(settings: Settings, ref: reference.Reference, path: Path) -> feedback.FeedbackResult:
+def record_feedback(
+    settings: Settings, ref: reference.Reference, path: Path, context: "RunContext | None" = None
+) -> feedback.FeedbackResult:
     """Join a ground-truth file to the inference log, reported to lineage as the `feedback` job."""
     from .. import lineage
+    from ..context import RunContext
 
+    context = context or RunContext.from_environment(settings)
     log = Path(settings.monitoring.inference_log)
     output = Path(settings.monitoring.folder) / feedback.LABELLED_FILE
     doc = (
         "Join ground truth to the inference log by id: live labelled data, shaped by the model's predictions."
     )
-    with lineage.step_run("feedback", doc, [log, Path(path)], [output], settings) as run:
+    with lineage.step_run("feedback", doc, [log, Path(path)], [output], context) as run:
         result = feedback.record(path, log, ref, settings.data.sensitive_features, settings.monitoring.folder)
         from .guard import sha256
 

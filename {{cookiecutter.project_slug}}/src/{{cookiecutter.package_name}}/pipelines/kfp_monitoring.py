@@ -35,21 +35,21 @@ def monitor(
     monitoring: Output[Artifact],
 ) -> str:
     """Judge the monitoring gates on the inference log; return "true" when a retrain gate failed."""
+    import importlib
     import shutil
     import tempfile
     from pathlib import Path
 
-    from {{ cookiecutter.package_name }}.monitoring.inference_log import parse_since
-    from {{ cookiecutter.package_name }}.monitoring.runner import monitor as run_monitor
-    from {{ cookiecutter.package_name }}.pipelines.kfp_task import task_inputs
-
-    settings, policy_ = task_inputs(params, policy, run_id)
+    package = "{{ cookiecutter.package_name }}"
+    task = importlib.import_module(f"{package}.pipelines.kfp_task")
+    runner = importlib.import_module(f"{package}.monitoring.runner")
+    parse_since = importlib.import_module(f"{package}.monitoring.inference_log").parse_since
+    settings, policy_, context = task.task_inputs(params, policy, run_id)
     with tempfile.TemporaryDirectory() as folder:
         chosen = {"inference_log": Path(inference_log.path), "folder": Path(folder)}
         settings = settings.model_copy(update={"monitoring": settings.monitoring.model_copy(update=chosen)})
-        result, summary = run_monitor(
-            settings, policy_, None, parse_since(since) if since else None, Path(release.path)
-        )
+        moment = parse_since(since) if since else None
+        result, summary = runner.monitor(settings, policy_, None, moment, Path(release.path), context)
         shutil.copyfile(Path(folder) / "monitoring.html", report.path)
         shutil.copyfile(Path(folder) / "monitoring.json", monitoring.path)
     monitoring.metadata["verdict"] = result.verdict

@@ -3,7 +3,7 @@
 The monitoring CronJob sends `monitor` (start the monitoring Pipeline) and the
 monitoring Pipeline sends `retrain` when a gate in monitoring.retrain_on failed
 (start the training Pipeline). The body has the shape of a push event
-(repository.clone_url, after), so one TriggerBinding serves all three triggers,
+(repository.clone_url, after, ref), so one TriggerBinding serves every trigger,
 and the HMAC-SHA256 signature uses the webhook Secret the push trigger checks.
 """
 
@@ -22,7 +22,13 @@ SECRET_ENV = "WEBHOOK_TOKEN"  # noqa: S105 - the variable's name, not a secret
 def body(git_url: str, git_revision: str) -> bytes:
     if not git_url:
         raise ProjectError("--git-url is empty: set the repository to build (GIT_URL in the CronJob)")
-    payload = {"repository": {"clone_url": git_url}, "after": git_revision}
+    # The listener's CEL filters read ref (branch) and deleted, as on a push.
+    payload = {
+        "repository": {"clone_url": git_url},
+        "after": git_revision,
+        "ref": f"refs/heads/{git_revision}",
+        "deleted": False,
+    }
     return json.dumps(payload, sort_keys=True).encode()
 
 
