@@ -114,6 +114,7 @@ def released(tmp_path_factory) -> Path:
     """A project folder whose pipeline ran once: a release with its reference."""
     import os
 
+    from {{ cookiecutter.package_name }}.context import RunContext
     from {{ cookiecutter.package_name }}.governance.policy import load_policy
     from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
     from {{ cookiecutter.package_name }}.settings import load_settings
@@ -127,7 +128,8 @@ def released(tmp_path_factory) -> Path:
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("OPENLINEAGE_DISABLED", "true")
-            run_pipeline(load_settings(), load_policy(), lambda *args: None)
+            settings = load_settings()
+            run_pipeline(settings, load_policy(), RunContext.create(settings))
     finally:
         os.chdir(before)
     return root
