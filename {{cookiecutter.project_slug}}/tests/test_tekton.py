@@ -114,8 +114,11 @@ def test_every_loop_event_has_a_trigger_and_the_cronjob_sends_monitor():
     accepted = {}
     for trigger in listener["spec"]["triggers"]:
         for interceptor in trigger["interceptors"]:
-            types = {p["name"]: p["value"] for p in interceptor["params"]}["eventTypes"]
-            accepted.update(dict.fromkeys(types, trigger["template"]["ref"]))
+            if interceptor["ref"]["name"] == "github":
+                types = {p["name"]: p["value"] for p in interceptor["params"]}["eventTypes"]
+                accepted.update(dict.fromkeys(types, trigger["template"]["ref"]))
+        kinds = {i["ref"]["name"] for i in trigger["interceptors"]}
+        assert "cel" in kinds, f"{trigger['name']}: no branch filter"
     # then each event the trigger command sends starts a pipeline, checked against the webhook secret
     assert set(EVENTS) <= set(accepted), accepted
     assert accepted["retrain"] == accepted["push"], "retrain does not start the training pipeline"
