@@ -138,7 +138,8 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
     click.echo(f"governance:  {paths.governance_html} (verdict={results['govern']['verdict']})")
     click.echo(f"model card:  {paths.model_card}")
     click.echo(f"provenance:  {paths.provenance}")
-    click.echo(f"release:     {paths.release}")
+    package = results["package"]
+    click.echo(f"release:     {package['release']} (champion: {package['champion']})")
     click.echo(f"lineage:     {_lineage_destination()}")
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     from . import tracking
@@ -230,6 +231,133 @@ def validate(root: Path, fmt: str) -> None:
         click.echo(f"{len(findings)} finding(s)" if findings else "validate: no findings", err=bool(findings))
     if findings:
         raise SystemExit(1)
+
+
+@cli.command()
+@click.option("--release", "version", help="Serve this release version (default: follow the champion alias).")
+@click.option(
+    "--model-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Serve the release in this folder (the cluster mounts one at /mnt/models).",
+)
+@click.option("--host", help="Address to listen on (default from params.yaml serving.host).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port (default from params.yaml; 0: any free port)."
+)
+@click.pass_obj
+def serve(app: App, version: str | None, model_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the released model over the Open Inference Protocol v2 (REST) until interrupted."""
+    from .release.store import check_version
+    from .serving import MODEL_NAME
+    from .serving.inference_log import InferenceLog
+    from .serving.server import ModelSlot, make_server
+
+    settings = app.settings()
+    serving = settings.serving
+    if version and model_dir:
+        raise ProjectError("pass --release or --model-dir, not both")
+    fixed = model_dir or (settings.paths.release / check_version(version) if version else None)
+    slot = ModelSlot(settings.paths.release, fixed)
+    log = InferenceLog(
+        serving.inference_log,
+        serving.log_max_bytes,
+        serving.log_backups,
+        app.policy().inference_log.log_sensitive_features,
+    )
+    server = make_server(
+        host or serving.host,
+        serving.port if port is None else port,
+        slot,
+        log,
+        serving.cut_out_file,
+        serving.max_body_bytes,
+        serving.max_rows,
+    )
+    bound_host, bound_port = server.server_address[:2]
+    following = "" if fixed else " (follows the champion alias)"
+    click.echo(f"serve: {MODEL_NAME} release {slot.current.version}{following}")
+    click.echo(
+        f"serve: http://{bound_host}:{bound_port}/v2/models/{MODEL_NAME}/infer; log {serving.inference_log}"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command()
+@click.pass_obj
+def releases(app: App) -> None:
+    """List the releases, mark the champion, and show the release log."""
+    from .release import champion, history, release_versions
+
+    root = app.settings().paths.release
+    current = champion(root)
+    versions = release_versions(root)
+    if not versions:
+        raise ProjectError(f"no releases in {root}: run the pipeline (or package) first")
+    for version in versions:
+        click.echo(f"{'*' if version == current else ' '} {version}")
+    for entry in history(root):
+        click.echo(
+            f"{entry['time']} {entry['action']:<8} {entry['version']} (was {entry.get('previous')}) "
+            f"by {entry['actor']}: {entry['reason']}"
+        )
+
+
+def _move_alias(app: App, action: str, move) -> dict:
+    """Move the champion alias inside an OpenLineage run: release folder in, alias out."""
+    from . import lineage
+    from .release.champion import ALIAS_FILE
+
+    settings = app.settings()
+    root = settings.paths.release
+    doc = "Move the champion alias to another release and record it in the release log."
+    with lineage.step_run(action, doc, [root], [root / ALIAS_FILE], settings) as run:
+        run["summary"] = entry = move(root)
+    return entry
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
+@click.pass_obj
+def promote(app: App, version: str, reason: str) -> None:
+    """Make release VERSION the champion that serve answers with."""
+    from .release import promote as promote_release
+
+    entry = _move_alias(app, "promote", lambda root: promote_release(root, version, reason))
+    click.echo(f"promote: champion is {entry['version']} (was {entry['previous']})")
+
+
+@cli.command()
+@click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
+@click.pass_obj
+def rollback(app: App, reason: str) -> None:
+    """Make the previous champion the champion again."""
+    from .release import rollback as rollback_release
+
+    entry = _move_alias(app, "rollback", lambda root: rollback_release(root, reason))
+    click.echo(f"rollback: champion is {entry['version']} (was {entry['previous']})")
+
+
+@cli.command(name="cut-out")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.option("--reason", "-m", default="", help="With on: the reason every 503 answer gives.")
+@click.pass_obj
+def cut_out_(app: App, state: str, reason: str) -> None:
+    """Emergency stop: on, the server answers 503 with the reason at once; off, it serves again."""
+    from .serving import cut_out
+
+    path = app.settings().serving.cut_out_file
+    if state == "on":
+        cut_out.switch_on(path, reason)
+        click.echo(f"cut-out: on ({path}); infer answers 503 until `cut-out off`")
+    else:
+        was = cut_out.switch_off(path)
+        click.echo("cut-out: off; serving" if was else "cut-out: was not on")
 
 {%- if cookiecutter.orchestrators != "tekton" %}
 

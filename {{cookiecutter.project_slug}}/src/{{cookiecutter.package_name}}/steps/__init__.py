@@ -57,10 +57,10 @@ def _govern(s: Settings, p: Policy) -> dict:
 
 
 def _package(s: Settings, p: Policy) -> dict:
-    """Copy the model and its evidence into the release folder, if governance passed."""
+    """Write the model and its evidence as releases/<version>/, if governance passed; promote it."""
     from ..steps.package import package
 
-    return package(s.paths)
+    return package(s.paths, s.data, s.release)
 
 
 STEPS = (
