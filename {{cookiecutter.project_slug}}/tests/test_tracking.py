@@ -139,7 +139,7 @@ def test_tracking_outage_is_one_warning_and_the_run_goes_on(workdir, monkeypatch
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if "experiment tracking" in line]
     assert len(warnings) == 1, result.stderr
-    assert (workdir / "artifacts/release").is_dir()
+    assert (workdir / "artifacts/releases").is_dir()
 
 
 def test_tracking_outage_fails_the_run_when_tracking_is_required(workdir, monkeypatch):

@@ -16,7 +16,7 @@ def reason(path: Path) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             first = handle.readline(500).strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         return f"cut-out file {path} is unreadable ({exc.strerror})"
