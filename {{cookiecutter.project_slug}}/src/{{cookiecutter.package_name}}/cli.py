@@ -237,15 +237,27 @@ def validate(root: Path, fmt: str) -> None:
 @click.option("--release", "version", help="Serve this release version (default: follow the champion alias).")
 @click.option(
     "--model-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Serve the release in this folder (the cluster mounts one at /mnt/models).",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A release folder to serve, or a releases folder whose champion to follow (cluster: /mnt/models).",
+)
+@click.option(
+    "--cut-out-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The emergency cut-out file (default from params.yaml serving.cut_out_file).",
 )
 @click.option("--host", help="Address to listen on (default from params.yaml serving.host).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port (default from params.yaml; 0: any free port)."
 )
 @click.pass_obj
-def serve(app: App, version: str | None, model_dir: Path | None, host: str | None, port: int | None) -> None:
+def serve(
+    app: App,
+    version: str | None,
+    model_dir: Path | None,
+    cut_out_file: Path | None,
+    host: str | None,
+    port: int | None,
+) -> None:
     """Serve the released model over the Open Inference Protocol v2 (REST) until interrupted."""
     from .release.store import check_version
     from .serving import MODEL_NAME
@@ -256,8 +268,13 @@ def serve(app: App, version: str | None, model_dir: Path | None, host: str | Non
     serving = settings.serving
     if version and model_dir:
         raise ProjectError("pass --release or --model-dir, not both")
-    fixed = model_dir or (settings.paths.release / check_version(version) if version else None)
-    slot = ModelSlot(settings.paths.release, fixed)
+    releases = settings.paths.release
+    fixed = releases / check_version(version) if version else None
+    if model_dir is not None and (model_dir / "manifest.json").is_file():
+        fixed = model_dir
+    elif model_dir is not None:
+        releases = model_dir
+    slot = ModelSlot(releases, fixed)
     log = InferenceLog(
         serving.inference_log,
         serving.log_max_bytes,
@@ -269,7 +286,7 @@ def serve(app: App, version: str | None, model_dir: Path | None, host: str | Non
         serving.port if port is None else port,
         slot,
         log,
-        serving.cut_out_file,
+        cut_out_file or serving.cut_out_file,
         serving.max_body_bytes,
         serving.max_rows,
     )
@@ -287,13 +304,23 @@ def serve(app: App, version: str | None, model_dir: Path | None, host: str | Non
         server.server_close()
 
 
+def _releases_option(command):
+    return click.option(
+        "--releases",
+        "root",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The releases folder (default from params.yaml paths.release; on the cluster, the model store).",
+    )(command)
+
+
 @cli.command()
+@_releases_option
 @click.pass_obj
-def releases(app: App) -> None:
+def releases(app: App, root: Path | None) -> None:
     """List the releases, mark the champion, and show the release log."""
     from .release import champion, history, release_versions
 
-    root = app.settings().paths.release
+    root = root or app.settings().paths.release
     current = champion(root)
     versions = release_versions(root)
     if not versions:
@@ -307,13 +334,13 @@ def releases(app: App) -> None:
         )
 
 
-def _move_alias(app: App, action: str, move) -> dict:
+def _move_alias(app: App, action: str, move, root: Path | None) -> dict:
     """Move the champion alias inside an OpenLineage run: release folder in, alias out."""
     from . import lineage
     from .release.champion import ALIAS_FILE
 
     settings = app.settings()
-    root = settings.paths.release
+    root = root or settings.paths.release
     doc = "Move the champion alias to another release and record it in the release log."
     with lineage.step_run(action, doc, [root], [root / ALIAS_FILE], settings) as run:
         run["summary"] = entry = move(root)
@@ -323,24 +350,91 @@ def _move_alias(app: App, action: str, move) -> dict:
 @cli.command()
 @click.argument("version")
 @click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
+@_releases_option
 @click.pass_obj
-def promote(app: App, version: str, reason: str) -> None:
+def promote(app: App, version: str, reason: str, root: Path | None) -> None:
     """Make release VERSION the champion that serve answers with."""
     from .release import promote as promote_release
 
-    entry = _move_alias(app, "promote", lambda root: promote_release(root, version, reason))
+    entry = _move_alias(app, "promote", lambda folder: promote_release(folder, version, reason), root)
     click.echo(f"promote: champion is {entry['version']} (was {entry['previous']})")
 
 
 @cli.command()
 @click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
+@_releases_option
 @click.pass_obj
-def rollback(app: App, reason: str) -> None:
+def rollback(app: App, reason: str, root: Path | None) -> None:
     """Make the previous champion the champion again."""
     from .release import rollback as rollback_release
 
-    entry = _move_alias(app, "rollback", lambda root: rollback_release(root, reason))
+    entry = _move_alias(app, "rollback", lambda folder: rollback_release(folder, reason), root)
     click.echo(f"rollback: champion is {entry['version']} (was {entry['previous']})")
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The releases folder of the model store (on the cluster, the models volume).",
+)
+@click.option("--release", "version", help="The release to publish (default: the local champion).")
+@click.option("--reason", "-m", required=True, help="Why: recorded in the model store's release log.")
+@click.pass_obj
+def publish(app: App, target: Path, version: str | None, reason: str) -> None:
+    """Copy a release to the model store and make it the champion there (the deploy Task's first step)."""
+    from .release.publish import publish as publish_release
+
+    local = app.settings().paths.release
+
+    def move(folder: Path) -> dict:
+        released, entry = publish_release(local, folder, version, reason)
+        return entry or {"version": released.version, "previous": released.version}
+
+    entry = _move_alias(app, "publish", move, target)
+    was = "already the champion" if entry["previous"] == entry["version"] else f"was {entry['previous']}"
+    click.echo(f"publish: {entry['version']} is the champion in {target} ({was})")
+
+
+@cli.command(name="deploy-manifest")
+@_releases_option
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="deploy/inferenceservice.yaml",
+    show_default=True,
+    help="The InferenceService to pin.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="artifacts/deploy/inferenceservice.yaml",
+    show_default=True,
+    help="Write the pinned InferenceService here.",
+)
+@click.option(
+    "--result-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the pinned release version here (a Tekton result).",
+)
+@click.pass_obj
+def deploy_manifest(
+    app: App, root: Path | None, template: Path, output: Path, result_file: Path | None
+) -> None:
+    """Write the InferenceService pinned to the champion, with the canary share from params.yaml."""
+    from .release.publish import render_inference_service
+
+    settings = app.settings()
+    percent = settings.release.canary_traffic_percent
+    version, path = render_inference_service(
+        template, root or settings.paths.release, percent, output, "{{ cookiecutter.project_slug }}"
+    )
+    if result_file is not None:
+        result_file.write_text(version, encoding="utf-8")
+    share = "all traffic" if percent == 100 else f"{percent}% of traffic (canary)"
+    click.echo(f"deploy-manifest: wrote {path}: release {version}, {share}")
 
 
 @cli.command(name="cut-out")

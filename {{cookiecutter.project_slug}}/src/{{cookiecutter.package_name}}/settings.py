@@ -58,6 +58,9 @@ class ReleaseSettings(_Strict):
     # true: package makes the release it writes the champion (govern's regression
     # gate has already compared it with the one in service); false: `promote` does.
     auto_promote: bool = True
+    # On the cluster: the share of traffic a newly deployed release gets from
+    # KServe (canaryTrafficPercent); 100 rolls it out at once.
+    canary_traffic_percent: int = Field(100, ge=0, le=100)
 
 
 class ServingSettings(_Strict):
