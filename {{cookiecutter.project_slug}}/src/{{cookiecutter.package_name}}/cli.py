@@ -1,4 +1,4 @@
-"""Command line: one command per ML step, plus the local pipeline and repo checks.
+"""Command line: one command per ML step, plus the local pipeline and its lineage.
 
 Mistakes a user can fix (bad data, bad settings, a missing file) print one line
 and exit 2; a traceback means a bug.
@@ -211,26 +211,6 @@ def check(events: Path | None) -> None:
     if found:
         raise SystemExit(1)
     click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
-
-
-@cli.command()
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate(root: Path, fmt: str) -> None:
-    """Check the repository's manifests and policy files; exit 1 on findings."""
-    import json
-
-    from .checks import validate_tree
-
-    findings = validate_tree(root)
-    if fmt == "json":
-        click.echo(json.dumps([finding.as_dict() for finding in findings], indent=2))
-    else:
-        for finding in findings:
-            click.echo(finding.format())
-        click.echo(f"{len(findings)} finding(s)" if findings else "validate: no findings", err=bool(findings))
-    if findings:
-        raise SystemExit(1)
 
 
 @cli.command()
