@@ -26,7 +26,7 @@ PKG = f"src/{PACKAGE}"
 # What each component owns. A component not selected loses these paths; the
 # rest of its traces are Jinja conditions inside shared files.
 COMPONENT_PATHS = {
-    "tekton": ["tekton", "deploy", "docs/tekton.md", "tests/test_tekton.py"],
+    "tekton": ["tekton", "deploy", "docs/tekton.md", "tests/test_tekton.py", "tests/test_deploy.py"],
     "kfp": [
         f"{PKG}/pipelines/kfp.py",
         f"{PKG}/pipelines/kfp_task.py",

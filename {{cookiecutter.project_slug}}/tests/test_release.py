@@ -21,7 +21,6 @@ from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import run_step
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy/inferenceservice.yaml"
 
 
 def mode(path: Path) -> int:
@@ -161,28 +160,3 @@ def test_a_killed_writer_leaves_only_whole_lines_in_the_release_log(tmp_path):
     text = log.read_text()
     assert text.endswith("\n"), "the log ends in a torn line"
     assert all(json.loads(line)["reason"] == "x" * 3000 for line in text.splitlines())
-
-
-def test_publish_copies_the_release_to_the_store_and_deploy_manifest_pins_it(project, tmp_path):
-    # given a model store on another volume and a canary share in params.yaml
-    store = tmp_path / "store" / "releases"
-    params = yaml.safe_load(Path("params.yaml").read_text())
-    params["release"] = {"canary_traffic_percent": 10}
-    Path("params.yaml").write_text(yaml.safe_dump(params))
-    version = champion(load_settings().paths.release)
-    runner = CliRunner()
-    # when the champion is published and the InferenceService rendered for it
-    published = runner.invoke(cli, ["publish", "--to", str(store), "--reason", "deploy: commit abc"])
-    rendered = runner.invoke(cli, ["deploy-manifest", "--releases", str(store), "--template", str(DEPLOY)])
-    # then the store holds the release, readable by the server's user, as its champion, with the reason
-    assert published.exit_code == 0 and rendered.exit_code == 0, published.output + rendered.output
-    assert champion(store) == version and history(store)[-1]["reason"] == "deploy: commit abc"
-    assert mode(store / version) == 0o755 and mode(store / version / "model.joblib") == 0o644
-    # and the manifest names that release, its model digest, and the canary share
-    manifest = yaml.safe_load(Path("artifacts/deploy/inferenceservice.yaml").read_text())
-    predictor = manifest["spec"]["predictor"]
-    (uri,) = [e["value"] for e in predictor["containers"][0]["env"] if e["name"] == "STORAGE_URI"]
-    assert uri.endswith(f"/releases/{version}"), uri
-    assert predictor["canaryTrafficPercent"] == 10, predictor
-    digests = [v for k, v in manifest["metadata"]["annotations"].items() if k.endswith("/model-digest")]
-    assert digests and digests[0].startswith("sha256:" + version), manifest["metadata"]
