@@ -397,7 +397,7 @@ def publish(app: App, target: Path, version: str | None, reason: str) -> None:
 @click.option(
     "--result-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the pinned release version here (a Tekton result).",
+    help="Also write the pinned release version to this file (for a pipeline result).",
 )
 @click.pass_obj
 def deploy_manifest(
