@@ -99,6 +99,7 @@ def test_deploy_runs_only_when_the_gate_passed(default_project):
 def test_kfp_only_project_has_no_trace_of_tekton(bake):
     project = bake(orchestrators="kfp", experiment_tracking="mlflow")
     assert not (project / "tekton").exists() and not (project / "deploy").exists()
+    assert not (project / "tests/test_deploy.py").exists(), "the deploy tests need deploy/"
     leftovers = []
     for path in project.rglob("*"):
         rel = path.relative_to(project).as_posix()

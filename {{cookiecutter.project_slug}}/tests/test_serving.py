@@ -309,3 +309,16 @@ def test_serve_command_starts_on_a_free_port_and_answers(project):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_the_client_example_in_the_docs_works_against_serve(project, monkeypatch, capsys):
+    # given the Python client example in docs/serving.md, as a user copies it
+    docs = (PROJECT / "docs/serving.md").read_text()
+    example = docs.split("```python\n", 1)[1].split("```", 1)[0]
+    with serving() as url:
+        # when it runs against the server
+        monkeypatch.setenv("MODEL_URL", url)
+        exec(compile(example, "docs/serving.md", "exec"), {})  # noqa: S102 - our own documentation
+    # then it prints the served version and a label and probability per row
+    printed = capsys.readouterr().out.split()
+    assert printed[0] == champion(load_settings().paths.release), printed
