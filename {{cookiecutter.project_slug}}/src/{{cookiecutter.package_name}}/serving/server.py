@@ -113,6 +113,9 @@ class V2Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, a
+    # keep-alive client's delayed ACK holds the second for ~40 ms.
+    disable_nagle_algorithm = True
     server: V2Server
     server_version = f"{MODEL_NAME}/{__version__}"
 
