@@ -324,6 +324,13 @@ def _move_alias(app: App, action: str, move, root: Path | None) -> dict:
     doc = "Move the champion alias to another release and record it in the release log."
     with lineage.step_run(action, doc, [root], [root / ALIAS_FILE], settings) as run:
         run["summary"] = entry = move(root)
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    if root == settings.paths.release:  # the registry follows this project's own releases
+        from .tracking import mirror_champion
+
+        model = root / entry["version"] / "model.joblib"
+        mirror_champion(entry["version"], model, settings.tracking.required)
+{%- endif %}
     return entry
 
 

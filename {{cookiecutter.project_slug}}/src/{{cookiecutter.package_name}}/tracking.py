@@ -273,3 +273,47 @@ def step_run(fields: tuple[str, ...], settings: Settings, last: bool) -> Iterato
     )
     if last:
         _guard("end the run", required, lambda: tracker.end("FINISHED"))
+
+
+REGISTERED_MODEL = "{{ cookiecutter.project_slug }}"
+RELEASE_TAG = "release"
+CHAMPION_ALIAS = "champion"
+
+
+def _mirror(version: str, model: Path) -> None:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if not os.environ.get(URI_ENV):
+        LOCAL_STORE.mkdir(exist_ok=True)
+    client = MlflowClient(tracking_uri=tracking_uri())
+    try:
+        client.create_registered_model(REGISTERED_MODEL)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    found = [
+        mv
+        for mv in client.search_model_versions(f"name = '{REGISTERED_MODEL}'")
+        if mv.tags.get(RELEASE_TAG) == version
+    ]
+    if found:
+        registered = found[0]
+    else:
+        run = active()
+        registered = client.create_model_version(
+            REGISTERED_MODEL,
+            source=Path(model).resolve().as_uri(),
+            run_id=run.run_id if run else None,
+            tags={RELEASE_TAG: version},
+        )
+    client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION_ALIAS, registered.version)
+
+
+def mirror_champion(version: str, model: Path, required: bool) -> None:
+    """Point the MLflow Model Registry's `champion` alias at the model version of release `version`.
+
+    The release's model is registered once (tagged with the release version);
+    the releases folder stays the source of truth, the registry follows it.
+    """
+    _guard("set the champion alias in the model registry", required, lambda: _mirror(version, model))

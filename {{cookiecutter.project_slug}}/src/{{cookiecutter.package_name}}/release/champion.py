@@ -67,7 +67,9 @@ def _stack(entries: list[dict]) -> list[str]:
     stack: list[str] = []
     for entry in entries:
         if entry.get("action") == "promote":
-            stack.append(entry["version"])
+            # A move killed between its log line and its alias is logged twice when retried.
+            if not stack or stack[-1] != entry["version"]:
+                stack.append(entry["version"])
         elif entry.get("action") == "rollback" and stack:
             stack.pop()
     return stack

@@ -46,11 +46,14 @@ class Release:
         return read_json(self.folder / SIGNATURE_FILE)
 
 
-def write_release(root: Path, model_sha256: str, files: list[Path], extra: dict[str, dict]) -> Release:
-    """Copy `files` and the JSON documents in `extra` into `root/<version>/`, all or nothing.
+def write_release(
+    root: Path, model: Path, model_sha256: str, files: list[Path], extra: dict[str, dict]
+) -> Release:
+    """Copy `model` (as model.joblib), `files` and the JSON documents in `extra` into `root/<version>/`.
 
-    The folder is built beside its final place and renamed into it; an existing
-    release of the same model is replaced the same way (its evidence is newer).
+    All or nothing: the folder is built beside its final place and renamed into
+    it. An existing release of the same model is replaced the same way (its
+    evidence is newer).
     """
     version = version_of(model_sha256)
     root = Path(root)
@@ -64,10 +67,10 @@ def write_release(root: Path, model_sha256: str, files: list[Path], extra: dict[
     try:
         os.chmod(staging, DIR_MODE)
         digests = {}
-        for source in files:
+        for source, name in [(model, MODEL_FILE)] + [(path, Path(path).name) for path in files]:
             if not Path(source).is_file():
                 raise ProjectError(f"{source} not found: run govern first")
-            copy = staging / Path(source).name
+            copy = staging / name
             shutil.copyfile(source, copy)
             os.chmod(copy, FILE_MODE)
             digests[copy.name] = sha256_file(copy)

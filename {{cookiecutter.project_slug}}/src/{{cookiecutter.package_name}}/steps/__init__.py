@@ -59,8 +59,17 @@ def _govern(s: Settings, p: Policy) -> dict:
 def _package(s: Settings, p: Policy) -> dict:
     """Write the model and its evidence as releases/<version>/, if governance passed; promote it."""
     from ..steps.package import package
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
+    from ..tracking import mirror_champion
+
+    def registry(version, model):
+        mirror_champion(version, model, s.tracking.required)
+
+    return package(s.paths, s.data, s.release, on_promote=registry)
+{%- else %}
 
     return package(s.paths, s.data, s.release)
+{%- endif %}
 
 
 STEPS = (

@@ -1,5 +1,6 @@
 """Package: write the governed model and its evidence as a release; promote it if so configured."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ProjectError
@@ -13,13 +14,19 @@ from ..steps.govern import model_card_json
 
 
 def package(
-    paths: PathSettings, data: DataSettings, release: ReleaseSettings, extra_files: tuple[Path, ...] = ()
+    paths: PathSettings,
+    data: DataSettings,
+    release: ReleaseSettings,
+    extra_files: tuple[Path, ...] = (),
+    on_promote: Callable[[str, Path], None] | None = None,
 ) -> dict:
     """Write `paths.release/<version>/` (model, signature, card, provenance, governance report).
 
     `extra_files` join the release as they are and are listed in its manifest:
     the place for more evidence, such as the training reference profile
-    (reference.json) that monitoring compares live inputs with.
+    (reference.json) that monitoring compares live inputs with. `on_promote`
+    (version, model path) hears when the release becomes the champion, so a
+    model registry can follow the alias.
     """
     report = read_json(paths.governance_report)
     verdict = report.get("verdict")
@@ -31,7 +38,6 @@ def package(
     if model_sha256 != report.get("model_sha256"):
         raise ProjectError(f"{paths.model} changed after govern checked it: run govern again")
     files = [
-        paths.model,
         paths.model_card,
         model_card_json(paths.model_card),
         paths.provenance,
@@ -40,13 +46,15 @@ def package(
         *extra_files,
     ]
     signature = model_signature(load_model(paths.model), data.target, data.sensitive_features)
-    written = write_release(paths.release, model_sha256, files, {"signature.json": signature})
+    written = write_release(paths.release, paths.model, model_sha256, files, {"signature.json": signature})
     promoted = None
     if release.auto_promote and champion(paths.release) != written.version:
         regression = [g for g in report.get("gates", []) if g.get("gate") == "regression"]
         compared = regression[0].get("champion_version") if regression else None
         why = f"governance passed (compared with champion {compared})" if compared else "governance passed"
         promoted = promote(paths.release, written.version, f"package: {why}")
+        if on_promote is not None:
+            on_promote(written.version, written.model)
     return {
         "release": written.folder.as_posix(),
         "version": written.version,
