@@ -225,6 +225,11 @@ def check(events: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The emergency cut-out file (default from params.yaml serving.cut_out_file).",
 )
+@click.option(
+    "--inference-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one JSON line per row predicted here (default from params.yaml serving.inference_log).",
+)
 @click.option("--host", help="Address to listen on (default from params.yaml serving.host).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port (default from params.yaml; 0: any free port)."
@@ -235,6 +240,7 @@ def serve(
     version: str | None,
     model_dir: Path | None,
     cut_out_file: Path | None,
+    inference_log: Path | None,
     host: str | None,
     port: int | None,
 ) -> None:
@@ -255,8 +261,9 @@ def serve(
     elif model_dir is not None:
         releases = model_dir
     slot = ModelSlot(releases, fixed)
+    inference_log = inference_log or serving.inference_log
     log = InferenceLog(
-        serving.inference_log,
+        inference_log,
         serving.log_max_bytes,
         serving.log_backups,
         app.policy().inference_log.log_sensitive_features,
@@ -273,9 +280,7 @@ def serve(
     bound_host, bound_port = server.server_address[:2]
     following = "" if fixed else " (follows the champion alias)"
     click.echo(f"serve: {MODEL_NAME} release {slot.current.version}{following}")
-    click.echo(
-        f"serve: http://{bound_host}:{bound_port}/v2/models/{MODEL_NAME}/infer; log {serving.inference_log}"
-    )
+    click.echo(f"serve: http://{bound_host}:{bound_port}/v2/models/{MODEL_NAME}/infer; log {inference_log}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -308,8 +313,9 @@ def releases(app: App, root: Path | None) -> None:
     for version in versions:
         click.echo(f"{'*' if version == current else ' '} {version}")
     for entry in history(root):
+        was = entry.get("previous") or "none"
         click.echo(
-            f"{entry['time']} {entry['action']:<8} {entry['version']} (was {entry.get('previous')}) "
+            f"{entry['time']} {entry['action']:<8} {entry['version']} (was {was}) "
             f"by {entry['actor']}: {entry['reason']}"
         )
 
@@ -344,7 +350,7 @@ def promote(app: App, version: str, reason: str, root: Path | None) -> None:
     from .release import promote as promote_release
 
     entry = _move_alias(app, "promote", lambda folder: promote_release(folder, version, reason), root)
-    click.echo(f"promote: champion is {entry['version']} (was {entry['previous']})")
+    click.echo(f"promote: champion is {entry['version']} (was {entry['previous'] or 'none'})")
 
 
 @cli.command()
@@ -356,7 +362,7 @@ def rollback(app: App, reason: str, root: Path | None) -> None:
     from .release import rollback as rollback_release
 
     entry = _move_alias(app, "rollback", lambda folder: rollback_release(folder, reason), root)
-    click.echo(f"rollback: champion is {entry['version']} (was {entry['previous']})")
+    click.echo(f"rollback: champion is {entry['version']} (was {entry['previous'] or 'none'})")
 
 
 @cli.command()
