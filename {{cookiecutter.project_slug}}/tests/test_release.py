@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.errors import GateFailed
+from {{ cookiecutter.package_name }}.files import append_line
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.release import champion, history
 from {{ cookiecutter.package_name }}.settings import load_settings
@@ -139,7 +140,7 @@ def test_release_mistakes_are_one_line_and_exit_2(project, args, expected):
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output, result.output
 
 
-def test_a_killed_writer_leaves_only_whole_lines_in_the_release_log(tmp_path):
+def test_a_writer_killed_mid_line_leaves_only_whole_lines_in_the_release_log(tmp_path):
     # given a process appending release log lines as fast as it can
     log = tmp_path / "release-log.jsonl"
     writer = (
@@ -153,10 +154,11 @@ def test_a_killed_writer_leaves_only_whole_lines_in_the_release_log(tmp_path):
     assert process.stdout.readline().strip() == b"ready"
     while not log.exists() or log.stat().st_size < 100_000:
         pass
-    # when it is killed mid-write
+    # when it is killed mid-write, and the next move appends its line
     process.send_signal(signal.SIGKILL)
     process.wait()
-    # then every line in the log is whole
-    text = log.read_text()
-    assert text.endswith("\n"), "the log ends in a torn line"
-    assert all(json.loads(line)["reason"] == "x" * 3000 for line in text.splitlines())
+    append_line(log, {"action": "promote", "reason": "after"})
+    # then every line in the log is whole, the new one last
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all(line["reason"] == "x" * 3000 for line in lines[:-1]), "a torn line"
+    assert lines[-1]["reason"] == "after", lines[-1]

@@ -322,3 +322,30 @@ def test_the_client_example_in_the_docs_works_against_serve(project, monkeypatch
     # then it prints the served version and a label and probability per row
     printed = capsys.readouterr().out.split()
     assert printed[0] == champion(load_settings().paths.release), printed
+
+
+def test_a_server_killed_mid_write_leaves_only_whole_lines_in_the_inference_log(tmp_path):
+    # given a process appending 1,000-row requests to the inference log as fast as it can
+    log = tmp_path / "inference.jsonl"
+    writer = (
+        "import sys; import numpy as np; import pandas as pd\n"
+        "from {{ cookiecutter.package_name }}.serving.inference_log import InferenceLog\n"
+        "log = InferenceLog(sys.argv[1], 0, 1, False)\n"
+        "rows = pd.DataFrame({'income': np.arange(1000.0), 'employment': ['salaried'] * 1000})\n"
+        "data = log.lines('r', 'v', rows, {}, np.zeros(1000, 'int64'), np.full(1000, 0.25))\n"
+        "print('ready', flush=True)\n"
+        "while True: log.append(data)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(PROJECT / "src")}
+    process = subprocess.Popen([sys.executable, "-c", writer, str(log)], env=env, stdout=subprocess.PIPE)
+    assert process.stdout.readline().strip() == b"ready"
+    while not log.exists() or log.stat().st_size < 2_000_000:
+        time.sleep(0.01)
+    # when it is killed mid-write, and a server opens the log again
+    process.kill()
+    process.wait()
+    InferenceLog(log, 0, 1, False)
+    # then every line is whole (the unanswered request may have some of its rows there, whole)
+    lines = log.read_text().splitlines()
+    assert len(lines) >= 1000, "answered requests were lost"
+    assert all(json.loads(line)["probability"] == 0.25 for line in lines), "a torn line"

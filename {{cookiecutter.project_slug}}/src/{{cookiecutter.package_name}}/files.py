@@ -54,19 +54,46 @@ def read_json(source: Path) -> dict:
         raise ProjectError(f"{source} is not readable JSON: {exc}") from exc
 
 
+def drop_torn_tail(fd: int) -> int:
+    """Cut a log back to its last whole line; return how many bytes went.
+
+    A write killed by SIGKILL can stop part-way (the kernel copies a large
+    buffer page by page and gives up on a fatal signal), leaving a fragment of
+    the last record. That record was never acknowledged, so dropping it loses
+    nothing; appending after it would glue the next record onto it. Call this
+    with the only writer (under a lock, or at a server's start).
+    """
+    size = os.fstat(fd).st_size
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        chunk = os.pread(fd, end - start, start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            keep = start + newline + 1
+            break
+        end = start
+    else:
+        keep = 0
+    if keep < size:
+        os.ftruncate(fd, keep)
+    return size - keep
+
+
 def append_line(target: Path, record: dict, mode: int = 0o644) -> None:
     """Append `record` as one JSON line: one write on an O_APPEND descriptor, then fsync.
 
-    A process killed mid-call leaves the file with or without the whole line,
-    never part of it (a single write of a small buffer to a local file), and two
-    writers never interleave inside a line.
+    Two writers never interleave inside a line. A process killed mid-call can
+    leave part of its line (see drop_torn_tail); the next append, made under
+    the caller's lock, cuts it off first, so every line in the file is whole.
     """
     line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, mode)
         try:
+            drop_torn_tail(fd)
             written = os.write(fd, line)
             if written != len(line):
                 raise OSError(f"short write ({written} of {len(line)} bytes)")

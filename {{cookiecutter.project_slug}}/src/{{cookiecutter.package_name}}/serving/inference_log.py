@@ -4,10 +4,15 @@ Each line: {"id", "request_id", "time", "model_version", "features": {column:
 value}, "prediction", "probability"}. Sensitive attributes sent with a request
 are kept only if the policy says so (inference_log.log_sensitive_features).
 
-A request's lines go to the file in one write on an O_APPEND descriptor, so
-concurrent requests never interleave inside a line and a killed server leaves
-whole lines. Writing never fails a request: an error is counted and reported
-on stderr once, and the server answers as usual.
+A request's lines go to the file in one write on an O_APPEND descriptor,
+before the request is answered, so concurrent requests never interleave inside
+a line. A server killed mid-write can leave part of an unanswered request's
+lines (the kernel may stop a large write part-way on SIGKILL): some whole rows
+and a fragment. The next server to open the log cuts the fragment off before
+it writes, so readers only ever see whole lines (a reader racing a kill may see a torn
+last line: skip a last line that does not parse). Writing never fails a
+request: an error is counted and reported on stderr once, and the server
+answers as usual.
 """
 
 import json
@@ -16,6 +21,8 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ..files import drop_torn_tail
 
 
 class InferenceLog:
@@ -26,6 +33,23 @@ class InferenceLog:
         self.keep_sensitive = keep_sensitive
         self.failures = 0
         self._lock = threading.Lock()
+        self._repair()
+
+    def _repair(self) -> None:
+        """Cut off what a killed predecessor left half-written (it was never answered)."""
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError:
+            return  # no log yet, or none can be written: append reports that
+        try:
+            dropped = drop_torn_tail(fd)
+        finally:
+            os.close(fd)
+        if dropped:
+            print(
+                f"warning: inference log {self.path}: dropped {dropped} bytes of an unanswered request",
+                file=sys.stderr,
+            )
 
     def lines(self, request_id: str, version: str, rows, extra: dict, labels, probabilities) -> bytes:
         """The log lines of one request, as the bytes written."""
