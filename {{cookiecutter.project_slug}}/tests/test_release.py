@@ -162,3 +162,11 @@ def test_a_writer_killed_mid_line_leaves_only_whole_lines_in_the_release_log(tmp
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert all(line["reason"] == "x" * 3000 for line in lines[:-1]), "a torn line"
     assert lines[-1]["reason"] == "after", lines[-1]
+
+
+def test_serve_without_a_release_is_one_line_and_exit_2(workdir):
+    # given a project where nothing was released yet; when serve starts
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    # then it says so in one line and exits 2, listening on nothing
+    assert result.exit_code == 2 and "no champion" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
