@@ -116,6 +116,9 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle's algorithm on, a
     # keep-alive client's delayed ACK holds the second for ~40 ms.
     disable_nagle_algorithm = True
+    # An idle or trickling connection is closed after this many seconds, so
+    # slow clients cannot pile up threads.
+    timeout = 60
     server: V2Server
     server_version = f"{MODEL_NAME}/{__version__}"
 
