@@ -1,5 +1,6 @@
 """Deploy: publish a release to the model store and pin the KServe InferenceService to it."""
 
+import shutil
 import stat
 from pathlib import Path
 
@@ -90,3 +91,30 @@ def test_rollback_in_the_store_and_a_cut_out_outside_it_are_one_command_each(pro
         if e["name"] == "STORAGE_URI"
     ]
     assert uri.endswith(f"/releases/{first}"), uri
+
+
+def test_publish_refuses_a_model_worse_than_the_one_in_service(project, tmp_path):
+    # given a store serving the good champion, and a fresh checkout (no local champion)
+    # where a worse model (five stumps) passed govern because it had nothing to compare with
+    store = tmp_path / "store" / "releases"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["publish", "--to", str(store), "-m", "good"]).exit_code == 0
+    in_service = champion(store)
+    shutil.rmtree(load_settings().paths.release)
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    params["model"].update({"algorithm": "random_forest", "max_depth": 1, "n_estimators": 5})
+    Path("params.yaml").write_text(yaml.safe_dump(params))
+    policy = yaml.safe_load(Path("governance/policy.yaml").read_text())
+    policy["fairness"]["gates"] = {}  # this test is about the regression gate alone
+    Path("governance/policy.yaml").write_text(yaml.safe_dump(policy))
+    for step in ("train", "evaluate", "govern", "package"):
+        result = runner.invoke(cli, [step])
+        assert result.exit_code == 0, f"{step}: {result.output}"
+    # when the deploy Task publishes it to the store
+    result = runner.invoke(cli, ["publish", "--to", str(store), "-m", "worse"])
+    # then the regression gate against the model in service stops it, and the store is unchanged
+    assert result.exit_code == 2, result.output
+    assert "regression gate failed" in result.output and f"champion {in_service}" in result.output, (
+        result.output
+    )
+    assert champion(store) == in_service and len(history(store)) == 1, "the store's champion moved"

@@ -377,10 +377,25 @@ def rollback(app: App, reason: str, root: Path | None) -> None:
 @click.option("--reason", "-m", required=True, help="Why: recorded in the model store's release log.")
 @click.pass_obj
 def publish(app: App, target: Path, version: str | None, reason: str) -> None:
-    """Copy a release to the model store and make it the champion there (the deploy Task's first step)."""
-    from .release.publish import publish as publish_release
+    """Copy a release to the model store and make it the champion there (the deploy Task's first step).
 
-    local = app.settings().paths.release
+    The release this checkout governed must also pass the regression gate
+    against the store's champion (the model in service), which govern could
+    not see from a fresh checkout.
+    """
+    from .files import read_json
+    from .release import champion, version_of
+    from .release.publish import publish as publish_release
+    from .steps.govern import regression_against
+
+    settings = app.settings()
+    local = settings.paths.release
+    chosen = version or champion(local)
+    governed = settings.paths.governance_report
+    if chosen and governed.is_file() and chosen == version_of(read_json(governed).get("model_sha256") or ""):
+        failed = regression_against(target, settings.paths, settings.data, app.policy())
+        if failed:
+            raise ProjectError("\n".join([*failed, f"nothing published to {target}"]))
 
     def move(folder: Path) -> dict:
         released, entry = publish_release(local, folder, version, reason)

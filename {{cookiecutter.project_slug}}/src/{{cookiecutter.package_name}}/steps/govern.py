@@ -69,6 +69,20 @@ def measure_champion(releases: Path, test_rows, data: DataSettings) -> dict | No
     }
 
 
+def regression_against(releases: Path, paths: PathSettings, data: DataSettings, policy: Policy) -> list[str]:
+    """The regression gate of govern's candidate against the champion of another releases folder.
+
+    For a model store govern could not see (the cluster's): the candidate's
+    metrics from its governance report, the champion scored on the same
+    held-out rows. Returns one line per failed gate.
+    """
+    report = read_json(paths.governance_report)
+    _, test_rows = split(read_csv(paths.raw_data), data)
+    champion = measure_champion(releases, test_rows, data)
+    results = gates.regression_gates(report.get("metrics", {}), report.get("fairness", {}), champion, policy)
+    return [gates.describe(result) for result in results if not result["passed"]]
+
+
 def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
     """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
     started = provenance.utc_now()
