@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV, RunContext
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
-from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARAMS_ENV, PARENT_RUN_ENV, load_settings
+from {{ cookiecutter.package_name }}.settings import PARAMS_ENV, load_settings
 
 PROJECT = Path(__file__).resolve().parents[1]
 # Variables that would send a test's runs to the caller's servers or change what runs.
@@ -57,7 +58,8 @@ def released(tmp_path_factory) -> Path:
             if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
                 patch.delenv(name)
         patch.chdir(folder)
-        run_pipeline(load_settings(), load_policy())
+        settings = load_settings()
+        run_pipeline(settings, load_policy(), RunContext.from_environment(settings))
     return folder
 
 

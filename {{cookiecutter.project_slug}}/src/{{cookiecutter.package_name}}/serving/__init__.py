@@ -8,5 +8,7 @@ turns v2 requests into rows and predictions into v2 responses,
 emergency switch.
 """
 
+from ..project import SLUG
+
 # The name clients use in /v2/models/<name>/infer, here and on the cluster.
-MODEL_NAME = "{{ cookiecutter.project_slug }}"
+MODEL_NAME = SLUG
