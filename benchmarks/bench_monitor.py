@@ -34,7 +34,9 @@ from {package}.monitoring import reference
 from {package}.monitoring.replay import log_lines
 from {package}.steps.evaluate import load_model
 from datetime import datetime, UTC
-release = Path("artifacts/release")
+import json
+releases = Path("artifacts/releases")
+release = releases / json.loads((releases / "champion.json").read_text())["version"]
 ref = reference.load(release)
 model = load_model(release / "model.joblib")
 half = {rows} // 2

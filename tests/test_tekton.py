@@ -104,6 +104,7 @@ def test_deploy_runs_only_when_the_gate_passed_on_a_releasing_run(default_projec
 def test_kfp_only_project_has_no_trace_of_tekton(bake):
     project = bake(orchestrators="kfp", experiment_tracking="mlflow")
     assert not (project / "tekton").exists() and not (project / "deploy").exists()
+    assert not (project / "tests/test_deploy.py").exists(), "the deploy tests need deploy/"
     leftovers = []
     for path in project.rglob("*"):
         rel = path.relative_to(project).as_posix()
@@ -363,11 +364,18 @@ def test_pipeline_run_releases_and_deploys_the_model_it_trained(
     model = source / "artifacts/model/model.joblib"
     digest = "sha256:" + hashlib.sha256(model.read_bytes()).hexdigest()
     assert run.results["train"]["model-digest"] == digest
-    published = run.workspaces["models"] / both_orchestrators.name / "current" / "model.joblib"
+    version = digest.removeprefix("sha256:")[:12]
+    store = run.workspaces["models"] / both_orchestrators.name / "releases"
+    published = store / version / "model.joblib"
     assert published.read_bytes() == model.read_bytes(), "deploy published another model"
+    assert stat.S_IMODE(published.stat().st_mode) == 0o644, "the model server's user cannot read the model"
+    assert json.loads((store / "champion.json").read_text())["version"] == version
+    assert run.results["deploy"]["release"] == version
+    assert run.results["deploy"]["storage-uri"].endswith(f"/releases/{version}")
     calls = run.kubectl_log.read_text()
-    assert "apply --filename deploy/inferenceservice.yaml" in calls, calls
-    assert f"model-digest={digest}" in calls, "the roll-out names another model digest"
+    assert "apply --filename artifacts/deploy/inferenceservice.yaml" in calls, calls
+    applied = yaml.safe_load((source / "artifacts/deploy/inferenceservice.yaml").read_text())
+    assert digest in applied["metadata"]["annotations"].values(), "the InferenceService names another model"
     assert float(run.results["evaluate"]["roc-auc"]) > 0.7
     # and the Kubeflow pipeline was compiled, and submitted only when there is an endpoint
     assert run.results["submit-kfp"]["run-id"] == run_id
@@ -455,6 +463,8 @@ def test_every_run_binds_push_credentials_where_kaniko_reads_them(default_projec
     for _, template in tekton_documents(default_project):
         if template["kind"] == "TriggerTemplate":
             runs += [r for r in template["spec"]["resourcetemplates"] if r["kind"] == "PipelineRun"]
+    # The rollback runs build nothing, so they bind no push credentials.
+    runs = [r for r in runs if r["spec"]["pipelineRef"]["name"] == "mlops-demo"]
     assert len(runs) >= 2
     builds = [run for run in runs if run["spec"]["pipelineRef"]["name"] == default_project.name]
     assert len(builds) >= 2
@@ -535,7 +545,7 @@ def test_monitoring_pipeline_asks_for_a_retrain_only_when_a_gate_fails(
             pipeline=f"{name}-monitor",
             secrets={f"{name}-webhook": {"token": "s3cret"}},
         )
-        shutil.copytree(served / "artifacts/release", run.workspaces["models"] / name / "current")
+        shutil.copytree(served / "artifacts/releases", run.workspaces["models"] / name / "releases")
         shutil.copy(served / f"{day}.jsonl", run.workspaces["monitoring"] / "inference.jsonl")
         # when the monitoring Pipeline runs, as the CronJob's monitor event starts it
         run.run()

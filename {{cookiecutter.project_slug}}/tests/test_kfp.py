@@ -226,11 +226,13 @@ def test_compile_refuses_an_output_that_is_not_yaml(workdir):
     assert ".yaml" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(workdir):
     # given the local runner's results for the default seed
     assert invoke("run").exit_code == 0
     local_metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
-    local_release = sorted(p.name for p in (workdir / "artifacts/release").iterdir())
+    (local_version,) = [p for p in (workdir / "artifacts/releases").iterdir() if p.is_dir()]
+    local_release = sorted(p.name for p in local_version.iterdir())
     # when the same pipeline runs through kfp.local
     result = invoke("run", "--engine", "kfp-local")
     # then it says where its outputs went, and they match
@@ -242,11 +244,13 @@ def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(wo
     logged = json.loads((run / "evaluate/executor_output.json").read_text())
     logged = logged["artifacts"]["metrics"]["artifacts"][0]["metadata"]
     assert logged["roc_auc"] == local_metrics["roc_auc"], "the Metrics artifact lacks the values"
-    assert sorted(p.name for p in (run / "package/release").iterdir()) == local_release
-    provenance = json.loads((run / "package/release/provenance.json").read_text())
+    (kfp_version,) = [p for p in (run / "package/release").iterdir() if p.is_dir()]
+    assert sorted(p.name for p in kfp_version.iterdir()) == local_release
+    provenance = json.loads((kfp_version / "provenance.json").read_text())
     assert "KFP" in json.dumps(provenance), "provenance does not say KFP ran the steps"
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_skips_package_when_the_gate_fails(workdir):
     # given a policy no model can pass
     policy = yaml.safe_load((workdir / "governance/policy.yaml").read_text())
@@ -262,6 +266,7 @@ def test_kfp_local_skips_package_when_the_gate_fails(workdir):
     assert not (run / "package").exists(), "package ran although the gate failed"
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_step_error_is_one_line(workdir):
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     params["data"]["source"] = "missing.csv"

@@ -155,7 +155,9 @@ def batch(path: Path, **knobs) -> Path:
 
 def test_package_stores_a_small_reference_without_training_rows(project):
     # given a packaged release
-    reference = project / "artifacts/release/reference.json"
+    releases = project / "artifacts/releases"
+    champion = json.loads((releases / "champion.json").read_text())["version"]
+    reference = releases / champion / "reference.json"
     # then it holds a reference profile that stays small and lists every model input
     assert reference.is_file(), "package wrote no reference.json"
     assert reference.stat().st_size < 100_000, f"reference is {reference.stat().st_size} bytes"
@@ -169,7 +171,7 @@ def test_package_stores_a_small_reference_without_training_rows(project):
         "employment",
     }, "reference does not profile exactly the model's inputs"
     assert "sex" not in profile["columns"], "the sensitive attribute is profiled as a model input"
-    manifest = json.loads((project / "artifacts/release/manifest.json").read_text())
+    manifest = json.loads((releases / champion / "manifest.json").read_text())
     assert "reference.json" in manifest["sha256"], "the manifest does not cover the reference"
 
 

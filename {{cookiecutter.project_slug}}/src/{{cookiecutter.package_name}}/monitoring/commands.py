@@ -13,9 +13,17 @@ from ..lineage.runs import as_dict
 
 def monitoring_settings(app, log: Path | None = None, folder: Path | None = None):
     """Settings with the inference log and the monitoring folder given on the command line."""
-    settings = app.settings()
-    chosen = {k: v for k, v in {"inference_log": log, "folder": folder}.items() if v is not None}
-    return settings.model_copy(update={"monitoring": settings.monitoring.model_copy(update=chosen)})
+    return with_monitoring_paths(app.settings(), log, folder)
+
+
+def with_monitoring_paths(settings, log: Path | None = None, folder: Path | None = None):
+    """`settings` reading the inference log from `log` and writing reports to `folder`, when given."""
+    update = {}
+    if log is not None:
+        update["serving"] = settings.serving.model_copy(update={"inference_log": log})
+    if folder is not None:
+        update["monitoring"] = settings.monitoring.model_copy(update={"folder": folder})
+    return settings.model_copy(update=update)
 
 
 @click.command()
@@ -31,7 +39,7 @@ def monitoring_settings(app, log: Path | None = None, folder: Path | None = None
     help="Compare with this release's reference (default: the champion).",
 )
 @click.option(
-    "--log", type=click.Path(path_type=Path), help="Inference log (default: monitoring.inference_log)."
+    "--log", type=click.Path(path_type=Path), help="Inference log (default: serving.inference_log)."
 )
 @click.option(
     "--output",
@@ -81,13 +89,15 @@ def monitor(
     click.echo(f"retrain: {', '.join(report['retrain'])} failed; running the pipeline on data.source")
     results = run_pipeline(settings, policy, context)
     verdict = as_dict(results["govern"])["verdict"]
-    click.echo(f"retrain: governance verdict {verdict}; released {settings.paths.release}")
+    summary = as_dict(results.get("package", {}))
+    where = summary.get("release") or "nothing released"
+    click.echo(f"retrain: governance verdict {verdict}; {where}; champion {summary.get('champion')}")
 
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--log", type=click.Path(path_type=Path), help="Inference log (default: monitoring.inference_log)."
+    "--log", type=click.Path(path_type=Path), help="Inference log (default: serving.inference_log)."
 )
 @click.option(
     "--output",
@@ -149,7 +159,7 @@ def replay(app, csv: Path, day: str | None, truth: Path | None) -> None:
     settings = app.settings()
     release = champion_release(settings)
     ref = reference.load(release)
-    log = settings.monitoring.inference_log
+    log = settings.serving.inference_log
     result = replay_(
         csv, release, ref, log, release_version(release), day, truth, settings.data.sensitive_features
     )

@@ -157,8 +157,11 @@ def _live_quality(monitoring: Monitoring, labelled: pd.DataFrame, truth, policy:
     score = labelled["probability"].to_numpy(dtype=float)
     predicted = labelled["prediction"].to_numpy(dtype="int64")
     if len(set(truth.tolist())) < 2:
+        # roc_auc is undefined on one class: judge the rest, say so.
         monitoring.notes.append("labelled rows hold one class only: roc_auc is undefined")
-    monitoring.performance = score_metrics(truth, score, predicted)
+        monitoring.performance = _one_class_metrics(truth, predicted)
+    else:
+        monitoring.performance = score_metrics(truth, score)
     limits: dict[str, Bound] = policy.monitoring.performance or dict(policy.performance)
     for metric, bound in limits.items():
         value = monitoring.performance.get(metric)
@@ -176,3 +179,15 @@ def _live_quality(monitoring: Monitoring, labelled: pd.DataFrame, truth, policy:
         rows = labelled[list(present)].assign(y_true=truth, y_pred=predicted)
         monitoring.fairness = fairness.assess(rows, present)
         monitoring.gates += gates.fairness_gates(monitoring.fairness, policy)
+
+
+def _one_class_metrics(truth, predicted) -> dict:
+    from sklearn import metrics as skm
+
+    return {
+        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
+        "roc_auc": None,
+        "f1": round(float(skm.f1_score(truth, predicted, zero_division=0)), 6),
+        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
+        "recall": round(float(skm.recall_score(truth, predicted, zero_division=0)), 6),
+    }

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ProjectError
-from ..files import read_json
 from ..governance.policy import Policy
 from ..settings import Settings
 from . import feedback, reference, report
@@ -16,26 +15,35 @@ from .monitor import Monitoring, check
 if TYPE_CHECKING:
     from ..context import RunContext
 
-RELEASES = Path("releases")
-CHAMPION = RELEASES / "champion.json"
-
 
 def champion_release(settings: Settings) -> Path:
-    """The release in service: the champion alias when releases/ has one, else the release folder."""
-    if CHAMPION.is_file():
-        alias = read_json(CHAMPION)
-        version = alias.get("version")
-        if not version:
-            raise ProjectError(f"{CHAMPION} names no version")
-        return Path(alias.get("path") or RELEASES / str(version))
-    return Path(settings.paths.release)
+    """The release in service: the one the champion alias names under paths.release."""
+    from ..release import champion
+
+    root = Path(settings.paths.release)
+    version = champion(root)
+    if version is None:
+        raise ProjectError(f"{root} has no champion yet: run the pipeline (or promote a release) first")
+    return root / version
+
+
+def resolve_release(path: Path) -> Path:
+    """A release folder, or a releases root (a store with champion.json): its champion."""
+    from ..release import champion
+    from ..release.champion import ALIAS_FILE
+
+    path = Path(path)
+    if (path / ALIAS_FILE).is_file():
+        version = champion(path)
+        if version is None:
+            raise ProjectError(f"{path / ALIAS_FILE} names no champion")
+        return path / version
+    return path
 
 
 def release_version(release: Path) -> str:
-    """The release's model version: its manifest's model digest, shortened."""
-    manifest = Path(release) / "manifest.json"
-    digest = read_json(manifest).get("sha256", {}).get("model.joblib", "") if manifest.is_file() else ""
-    return f"sha256:{digest[:12]}" if digest else Path(release).name
+    """A release's version: its folder's name, as serve logs it."""
+    return Path(release).name
 
 
 def load_batch(settings: Settings, release: Path, ref: reference.Reference, batch: Path | None, since):
@@ -46,7 +54,7 @@ def load_batch(settings: Settings, release: Path, ref: reference.Reference, batc
         return read_batch(batch, ref, load_model(Path(release) / "model.joblib"), release_version(release))
     labelled = (Path(settings.monitoring.folder) / feedback.LABELLED_FILE).is_file()
     attributes = settings.data.sensitive_features
-    logged = read_log(settings.monitoring.inference_log, ref, since, attributes, ids=labelled)
+    logged = read_log(settings.serving.inference_log, ref, since, attributes, ids=labelled)
     frame = feedback.attach(
         logged.frame, settings.monitoring.folder, ref.target, settings.data.sensitive_features
     )
@@ -65,10 +73,10 @@ def monitor(
     from .. import lineage
     from ..context import RunContext
 
-    release = Path(release) if release else champion_release(settings)
+    release = resolve_release(release) if release else champion_release(settings)
     ref = reference.load(release)
     folder = Path(settings.monitoring.folder)
-    source = Path(batch) if batch is not None else Path(settings.monitoring.inference_log)
+    source = Path(batch) if batch is not None else Path(settings.serving.inference_log)
     outputs = [folder / report.REPORT_JSON, folder / report.REPORT_HTML]
     doc = (
         "Compare live inputs and outputs with the champion's training reference; judge the monitoring gates."
@@ -111,7 +119,7 @@ def record_feedback(
     from ..context import RunContext
 
     context = context or RunContext.from_environment(settings)
-    log = Path(settings.monitoring.inference_log)
+    log = Path(settings.serving.inference_log)
     output = Path(settings.monitoring.folder) / feedback.LABELLED_FILE
     doc = (
         "Join ground truth to the inference log by id: live labelled data, shaped by the model's predictions."

@@ -46,8 +46,8 @@ def monitor(
     parse_since = importlib.import_module(f"{package}.monitoring.inference_log").parse_since
     settings, policy_, context = task.task_inputs(params, policy, run_id)
     with tempfile.TemporaryDirectory() as folder:
-        chosen = {"inference_log": Path(inference_log.path), "folder": Path(folder)}
-        settings = settings.model_copy(update={"monitoring": settings.monitoring.model_copy(update=chosen)})
+        commands = importlib.import_module(f"{package}.monitoring.commands")
+        settings = commands.with_monitoring_paths(settings, Path(inference_log.path), Path(folder))
         moment = parse_since(since) if since else None
         result, summary = runner.monitor(settings, policy_, None, moment, Path(release.path), context)
         shutil.copyfile(Path(folder) / "monitoring.html", report.path)

@@ -33,7 +33,7 @@ def _ingest(s: Settings, p: Policy, c: RunContext) -> dict:
 
     # Before any byte is copied: data this model's predictions shaped is refused unless policy allows it.
     checked = guard.check(
-        s.data.source, s.monitoring.inference_log, p.monitoring.allow_training_on_own_predictions, p.version
+        s.data.source, s.serving.inference_log, p.monitoring.allow_training_on_own_predictions, p.version
     )
     return {**ingest(s.data, s.paths.raw_data), **checked}
 
@@ -71,10 +71,15 @@ def _govern(s: Settings, p: Policy, c: RunContext) -> dict:
 
 
 def _package(s: Settings, p: Policy, c: RunContext) -> dict:
-    """Copy the model, its evidence and its training reference into the release, if governance passed."""
+    """Write the model, its evidence and training reference as releases/<version>/, if governance passed;
+    promote it."""
     from ..steps.package import package
 
-    return package(s.paths, s.data)
+    def champion_moved(version: str, model) -> None:
+        for extension in c.extensions:  # a model registry follows the alias (tracking)
+            extension.champion_moved(version, model)
+
+    return package(s.paths, s.data, s.release, on_promote=champion_moved)
 
 
 STEPS = (

@@ -24,16 +24,19 @@ def load_model(path: Path):
     return model
 
 
-def score_metrics(truth, score, predicted) -> dict[str, float]:
-    """The policy's performance metrics for true labels, scores and predicted labels."""
-    both_classes = len(set(truth.tolist() if hasattr(truth, "tolist") else truth)) > 1
+# The positive class is predicted at this probability or above, here and by the server.
+THRESHOLD = 0.5
+
+
+def score_metrics(truth, score) -> dict[str, float]:
+    """The performance metrics of scores against labels, as metrics.json records them."""
+    predicted = (score >= THRESHOLD).astype("int64")
     return {
         "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
-        # roc_auc needs both classes; monitoring can see a window with one only.
-        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6) if both_classes else None,
-        "f1": round(float(skm.f1_score(truth, predicted, zero_division=0)), 6),
+        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
+        "f1": round(float(skm.f1_score(truth, predicted)), 6),
         "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
-        "recall": round(float(skm.recall_score(truth, predicted, zero_division=0)), 6),
+        "recall": round(float(skm.recall_score(truth, predicted)), 6),
     }
 
 
@@ -46,8 +49,8 @@ def evaluate(
     _, test_rows = split(frame, data)
     truth = test_rows[data.target]
     score = model.predict_proba(test_rows)[:, 1]
-    predicted = (score >= 0.5).astype("int64")
-    result = {**score_metrics(truth, score, predicted), "test_rows": len(test_rows)}
+    predicted = (score >= THRESHOLD).astype("int64")
+    result = score_metrics(truth, score) | {"test_rows": len(test_rows)}
     predictions = test_rows[list(data.sensitive_features)].assign(
         y_true=truth.to_numpy(), y_pred=predicted, y_score=score.round(6)
     )
