@@ -308,9 +308,10 @@ def test_monitoring_run_is_a_lineage_job_from_log_and_release_to_report(project)
     complete = [e for e in events if e["job"]["name"] == "monitor" and e["eventType"] == "COMPLETE"]
     # then the run's inputs are the batch and the release, and its outputs the reports
     assert len(complete) == 1, [e["eventType"] for e in events]
-    inputs = {Path(d["name"]).name for d in complete[0]["inputs"]}
+    inputs = {Path(d["name"]).relative_to(project).as_posix() for d in complete[0]["inputs"]}
     outputs = {Path(d["name"]).name for d in complete[0]["outputs"]}
-    assert inputs == {"day.csv", "release"}, inputs
+    champion = json.loads((project / "artifacts/releases/champion.json").read_text())["version"]
+    assert inputs == {"day.csv", f"artifacts/releases/{champion}"}, inputs
     assert outputs == {"monitoring.json", "monitoring.html"}, outputs
     verdict = complete[0]["run"]["facets"]["{{ cookiecutter.package_name }}_governance"]["verdict"]
     assert verdict == "pass", verdict
