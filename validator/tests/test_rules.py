@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, run_validator
+from validator_fixtures import TEMPLATE, default_project, run_validator  # noqa: F401 - a fixture
 
 FIXTURE = "tekton/validator-fixture"
 TASK = f"{FIXTURE}/task.yaml"
@@ -465,6 +465,38 @@ OTHER_DEFECTS = [
     ("GOV-POLICY", "governance/policy.yaml", None, "min: 18, max: 120", "min: 121, max: 120", "age:"),
     ("GOV-POLICY", "governance/policy.yaml", None, "min_rows: 100", "min_rows: 0", "min_rows"),
     ("GOV-POLICY", "governance/policy.yaml", None, "data:\n", "reviews: true\ndata:\n", "reviews: true"),
+    (
+        "KSV-PROTOCOL",
+        "deploy/inferenceservice.yaml",
+        None,
+        "path: /v2/health/ready",
+        "path: /healthz",
+        "path: /healthz",
+    ),
+    (
+        "KSV-NON-ROOT",
+        "deploy/inferenceservice.yaml",
+        None,
+        "runAsNonRoot: true",
+        "runAsNonRoot: false",
+        "runAsNonRoot: false",
+    ),
+    (
+        "KSV-RESOURCES",
+        "deploy/inferenceservice.yaml",
+        None,
+        '          limits:\n            cpu: "1"\n',
+        "          limits:\n",
+        "resources:",
+    ),
+    (
+        "KSV-CANARY",
+        "deploy/inferenceservice.yaml",
+        None,
+        "    minReplicas: 1\n",
+        "    minReplicas: 1\n    canaryTrafficPercent: 150\n",
+        "canaryTrafficPercent",
+    ),
     (
         "SUPPRESS-UNUSED",
         "scripts/extra.py",

@@ -17,13 +17,21 @@ from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.context import PARENT_RUN_ENV
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
+from {{ cookiecutter.package_name }}.release import champion, promote, release_versions, rollback
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 from {{ cookiecutter.package_name }}.supply_chain import attestation, dsse, release_log, verify_release
 
-RELEASE = Path("artifacts/release")
-LOG = Path("artifacts/release-log.jsonl")
+RELEASES = Path("artifacts/releases")
+LOG = RELEASES / "release-log.jsonl"
 PUBLIC_KEY = Path(".keys/release-signing.pub")
+
+
+def champion_folder() -> Path:
+    """The champion's release folder, releases/<version>/ (relative to the project folder)."""
+    version = champion(RELEASES)
+    assert version, f"no champion in {RELEASES}"
+    return RELEASES / version
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +63,7 @@ def released(built, workdir):
 
 def verify_error(**kwargs) -> str:
     with pytest.raises(ProjectError) as caught:
-        verify_release(kwargs.pop("release", RELEASE), kwargs.pop("key", PUBLIC_KEY), **kwargs)
+        verify_release(kwargs.pop("release", champion_folder()), kwargs.pop("key", PUBLIC_KEY), **kwargs)
     message = str(caught.value)
     assert "\n" not in message, f"not one line: {message!r}"
     return message
@@ -64,17 +72,18 @@ def verify_error(**kwargs) -> str:
 def test_a_clean_release_verifies(released):
     # given the release package wrote
     # when it is verified with the signer's public key
-    result = verify_release(RELEASE, PUBLIC_KEY)
-    # then every file is covered by the signature and the log is one entry long
-    assert {"model.joblib", "sbom.cdx.json", "mlbom.cdx.json", "provenance.json"} <= set(result["files"]), (
-        result
-    )
-    assert result["log_entries"] == 1, result
+    result = verify_release(champion_folder(), PUBLIC_KEY)
+    # then every file is covered by the signature, the manifest, signature and reference included
+    signed = {"model.joblib", "sbom.cdx.json", "mlbom.cdx.json", "provenance.json", "manifest.json"}
+    assert signed | {"signature.json", "reference.json"} <= set(result["files"]), result
+    # and the log holds package's entry and its auto-promote, chained
+    assert result["log_entries"] == 2, result
+    assert [e["action"] for e in release_log.verify_chain(LOG)] == ["package", "promote"]
 
 
 def test_verify_names_a_model_changed_by_one_byte(released):
     # given one byte of the released model flipped
-    model = released / RELEASE / "model.joblib"
+    model = released / champion_folder() / "model.joblib"
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF
     model.write_bytes(bytes(data))
@@ -85,7 +94,7 @@ def test_verify_names_a_model_changed_by_one_byte(released):
 
 def test_verify_names_a_swapped_sbom(released):
     # given the SBOM replaced by another environment's (one library fewer)
-    sbom_path = released / RELEASE / "sbom.cdx.json"
+    sbom_path = released / champion_folder() / "sbom.cdx.json"
     sbom = json.loads(sbom_path.read_text())
     sbom["components"] = sbom["components"][1:]
     sbom_path.write_text(json.dumps(sbom, indent=2, sort_keys=True) + "\n")
@@ -95,8 +104,9 @@ def test_verify_names_a_swapped_sbom(released):
 
 def test_verify_names_an_edited_release_log_line(released):
     # given the release log's entry edited to name another model
-    entry = json.loads((released / LOG).read_text())
-    (released / LOG).write_text(json.dumps(entry | {"model_sha256": "0" * 64}, sort_keys=True) + "\n")
+    first, *rest = (released / LOG).read_text().splitlines()
+    edited = json.dumps(json.loads(first) | {"model_sha256": "0" * 64}, sort_keys=True)
+    (released / LOG).write_text("\n".join([edited, *rest]) + "\n")
     # then verify fails naming the log and the line
     message = verify_error()
     assert "release-log.jsonl line 1" in message and "edited" in message, message
@@ -119,8 +129,35 @@ def test_verify_fails_with_a_key_that_did_not_sign(released):
 
 
 def test_verify_refuses_an_unsigned_release(released):
-    (released / RELEASE / "provenance.dsse.json").unlink()
+    (released / champion_folder() / "provenance.dsse.json").unlink()
     assert "not signed" in verify_error()
+
+
+def test_promote_and_rollback_are_chained_in_the_log_verify_reads(released):
+    # given a second release folder (a copy of the first), promoted and then rolled back
+    version = champion(RELEASES)
+    other = RELEASES / ("0" * 12)
+    shutil.copytree(RELEASES / version, other)
+    promote(RELEASES, other.name, "test: a copy")
+    rollback(RELEASES, "test: back")
+    # then the promote and rollback entries are chained after package's, and the release still verifies
+    entries = release_log.verify_chain(LOG)
+    assert [e["action"] for e in entries] == ["package", "promote", "promote", "rollback"], entries
+    assert verify_release(RELEASES / version, PUBLIC_KEY)["log_entries"] == 4
+
+
+def test_serve_refuses_a_release_that_does_not_verify(released):
+    from {{ cookiecutter.package_name }}.serving.server import ModelSlot
+
+    # given the champion's model card edited after signing
+    (released / champion_folder() / "model_card.md").write_text("edited\n")
+    # then serve refuses at start, in one line, exit 2
+    result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+    assert result.exit_code == 2, result.output
+    assert "model_card.md" in result.output and "Traceback" not in result.output, result.output
+    # and a slot that follows the alias to such a release refuses it (the server answers 503)
+    with pytest.raises(ProjectError, match="model_card.md"):
+        ModelSlot(RELEASES, public_key=PUBLIC_KEY)
 
 
 def test_release_log_detects_a_removed_entry_between_others(tmp_path):
@@ -143,8 +180,8 @@ def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(released):
     runner = CliRunner()
     ok = runner.invoke(cli, ["verify"])
     assert ok.exit_code == 0 and "is intact" in ok.output, ok.output
-    (released / RELEASE / "model_card.md").write_text("edited\n")
-    bad = runner.invoke(cli, ["verify", str(RELEASE)])
+    (released / champion_folder() / "model_card.md").write_text("edited\n")
+    bad = runner.invoke(cli, ["verify", str(champion_folder())])
     assert bad.exit_code == 2, bad.output
     assert bad.output.count("\n") == 1 and "model_card.md" in bad.output, bad.output
 
@@ -152,9 +189,9 @@ def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(released):
 def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(released):
     validator = JsonStrictValidator(SchemaVersion.V1_6)
     for name in ("sbom.cdx.json", "mlbom.cdx.json"):
-        errors = validator.validate_str((released / RELEASE / name).read_text())
+        errors = validator.validate_str((released / champion_folder() / name).read_text())
         assert errors is None, f"{name}: {errors}"
-    mlbom = json.loads((released / RELEASE / "mlbom.cdx.json").read_text())
+    mlbom = json.loads((released / champion_folder() / "mlbom.cdx.json").read_text())
     model = mlbom["metadata"]["component"]
     # then the model is a machine-learning-model with its data set, card, metrics and provenance
     assert model["type"] == "machine-learning-model", model["type"]
@@ -165,7 +202,7 @@ def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(released):
 
 
 def test_provenance_records_run_start_libraries_commit_and_sbom(released, monkeypatch):
-    statement = json.loads((released / RELEASE / "provenance.json").read_text())
+    statement = json.loads((released / champion_folder() / "provenance.json").read_text())
     build = statement["predicate"]["buildDefinition"]
     details = statement["predicate"]["runDetails"]["metadata"]
     # then it names the Python and library versions, and the environment by its SBOM's digest
@@ -174,7 +211,7 @@ def test_provenance_records_run_start_libraries_commit_and_sbom(released, monkey
     )
     sbom_digest = attestation.recorded_sbom_sha256(statement)
     assert sbom_digest == attestation.sbom.sha256(
-        json.loads((released / RELEASE / "sbom.cdx.json").read_text())
+        json.loads((released / champion_folder() / "sbom.cdx.json").read_text())
     )
     assert build["internalParameters"]["sourceCommit"] in {"none"} | {
         d["digest"]["gitCommit"] for d in build["resolvedDependencies"] if "gitCommit" in d["digest"]
@@ -234,7 +271,8 @@ def test_package_refuses_when_the_environment_changed_since_govern(settings, pol
     # then package refuses and releases nothing
     with pytest.raises(ProjectError, match="environment differs"):
         run_step("package", settings, policy)
-    assert not settings.paths.release.exists(), "released from another environment"
+    assert not release_versions(settings.paths.release), "released from another environment"
+    assert not (settings.paths.release / "release-log.jsonl").exists(), "logged a release never made"
 
 
 @pytest.mark.network

@@ -119,6 +119,30 @@ class ModelCardPolicy(_Strict):
         return empty
 
 
+# Fairness metrics a new model may not worsen beyond a limit (smaller is fairer,
+# except the disparate impact ratio, where larger is fairer).
+RegressionFairnessMetric = Literal[
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "disparate_impact_ratio",
+]
+
+
+class RegressionPolicy(_Strict):
+    """The champion/challenger gate: how much worse than the model in service a candidate may be."""
+
+    max_drop: dict[PerformanceMetric, float] = {}
+    max_fairness_widening: dict[RegressionFairnessMetric, float] = {}
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> "RegressionPolicy":
+        for name, value in {**self.max_drop, **self.max_fairness_widening}.items():
+            if value < 0:
+                raise ValueError(f"{name}: a limit on how much worse a model may be cannot be negative")
+        return self
+
+
 class ProvenancePolicy(_Strict):
     required: bool = True
     # Fail when the statement cannot name the git commit the model was built from.
@@ -135,6 +159,42 @@ class LicencePolicy(_Strict):
     allow_unknown: bool = True
 
 
+class DriftPolicy(_Strict):
+    """A column drifts when its PSI is above `psi.max` and its two-sample test's p-value is below `alpha`."""
+
+    psi: Bound = Bound(max=0.2)
+    alpha: float = Field(0.01, gt=0.0, lt=1.0)
+
+
+class MonitoringPolicy(_Strict):
+    """What `monitor` checks on live data, and what the retrain loop may do."""
+
+    min_rows: int = Field(100, ge=1)  # fewer rows: verdict "insufficient_data", no gate judged
+    features: DriftPolicy = DriftPolicy()
+    prediction: DriftPolicy = DriftPolicy()
+    label: DriftPolicy = DriftPolicy(psi=Bound(max=0.1))
+    performance: dict[PerformanceMetric, Bound] = {}
+    fairness: bool = True  # the fairness gates above, on labelled live data
+    min_labelled_rows: int = Field(100, ge=1)
+    retrain_on: tuple[
+        Literal["feature_drift", "prediction_drift", "label_drift", "performance", "fairness"], ...
+    ] = (
+        "feature_drift",
+        "prediction_drift",
+        "label_drift",
+        "performance",
+    )
+    # The feedback-loop guard: training on data derived from this model's own
+    # inference log is refused unless this is true.
+    allow_training_on_own_predictions: bool = False
+
+
+class InferenceLogPolicy(_Strict):
+    """What the serving log may keep about the people a prediction is about."""
+
+    log_sensitive_features: bool = False
+
+
 class Policy(_Strict):
     version: str
     profile: Literal["standard", "strict", "minimal"]
@@ -143,7 +203,10 @@ class Policy(_Strict):
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
     licences: LicencePolicy | None = None  # no allowlist: no licence gate
+    regression: RegressionPolicy = RegressionPolicy()
+    inference_log: InferenceLogPolicy = InferenceLogPolicy()
     data: DataPolicy
+    monitoring: MonitoringPolicy = MonitoringPolicy()
 
 
 def load_policy(path: Path | None = None) -> Policy:
