@@ -98,6 +98,10 @@ def to_markdown(card: dict) -> str:
             out += [f"Governance verdict: **{section['governance_verdict']}**", ""]
             for attribute, result in section["by_attribute"].items():
                 groups = result["by_group"]
+                if not groups:  # kept out of shareable documents by the policy (sensitive_data)
+                    out += [f"### By {_cell(attribute)}", "", "Per-group metrics: in the governance report.", ""]
+                    out += _lines(result["disparities"]) + [""]
+                    continue
                 metrics = list(next(iter(groups.values()), {}))
                 out += [
                     f"### By {_cell(attribute)}",

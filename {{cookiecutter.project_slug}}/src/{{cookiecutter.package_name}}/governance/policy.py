@@ -123,6 +123,14 @@ class ProvenancePolicy(_Strict):
     required: bool = True
 
 
+class SensitiveDataPolicy(_Strict):
+    """Where the sensitive attributes (params.yaml data.sensitive_features) may appear."""
+
+    # False: only govern sees them (joined back from the raw data); predictions.csv,
+    # the model card, lineage and tracked artifacts carry no value of them.
+    share_in_artifacts: bool = False
+
+
 class Policy(_Strict):
     version: str
     profile: Literal["standard", "strict", "minimal"]
@@ -130,6 +138,7 @@ class Policy(_Strict):
     fairness: FairnessPolicy = FairnessPolicy(gates={})
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
+    sensitive_data: SensitiveDataPolicy = SensitiveDataPolicy()
     data: DataPolicy
 
 

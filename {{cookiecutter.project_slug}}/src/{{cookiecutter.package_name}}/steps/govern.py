@@ -10,15 +10,15 @@ from pathlib import Path
 
 from ..errors import GateFailed
 from ..files import atomic_path, read_json, write_json
-from ..governance import fairness, gates, model_card, provenance, report
+from ..governance import fairness, gates, model_card, provenance, report, sensitive
 from ..governance.policy import Policy
 from ..settings import DataSettings, ModelSettings, PathSettings
 from ..tables import read_csv, split
 
 
-def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
-    """What a model card says about a data split: size, label balance, groups."""
-    return {
+def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str, share: bool) -> dict:
+    """What a model card says about a data split: size, label balance, groups if shareable."""
+    facts = {
         "source": data.source,
         "file": raw.as_posix(),
         "sha256": raw_sha256,
@@ -30,6 +30,9 @@ def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
             if attribute in rows
         },
     }
+    if not share:  # the sizes per group are in the governance report
+        facts["groups"] = {attribute: "see the governance report" for attribute in facts["groups"]}
+    return facts
 
 
 def model_card_json(markdown: Path) -> Path:
@@ -42,10 +45,13 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
     started = provenance.utc_now()
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
-    predictions = read_csv(paths.predictions)
+    frame = read_csv(paths.raw_data)
+    # the sensitive attributes come back from the raw data here, for fairness only
+    predictions = sensitive.attach(read_csv(paths.predictions), frame, data.sensitive_features)
     model_sha256 = provenance.sha256_file(paths.model)
     raw_sha256 = provenance.sha256_file(paths.raw_data)
     by_attribute = fairness.assess(predictions, data.sensitive_features)
+    share = policy.sensitive_data.share_in_artifacts
 
     statement = provenance.statement(
         paths.model,
@@ -70,7 +76,6 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
     )
     verdict = gates.verdict(results)
 
-    frame = read_csv(paths.raw_data)
     train_rows, test_rows = split(frame, data)
     card = model_card.build(
         policy.model_card,
@@ -82,9 +87,9 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
             "policy_version": policy.version,
         },
         metrics=metrics,
-        evaluation_data=_data_facts(test_rows, data, paths.raw_data, raw_sha256) | {"split": "test"},
-        training_data=_data_facts(train_rows, data, paths.raw_data, raw_sha256) | {"split": "train"},
-        fairness=by_attribute,
+        evaluation_data=_data_facts(test_rows, data, paths.raw_data, raw_sha256, share) | {"split": "test"},
+        training_data=_data_facts(train_rows, data, paths.raw_data, raw_sha256, share) | {"split": "train"},
+        fairness=sensitive.for_shared_card(by_attribute, share),
         verdict=verdict,
     )
     with atomic_path(model_card_json(paths.model_card)) as tmp:  # in section order, not sorted
