@@ -99,7 +99,8 @@ def to_markdown(card: dict) -> str:
             for attribute, result in section["by_attribute"].items():
                 groups = result["by_group"]
                 if not groups:  # kept out of shareable documents by the policy (sensitive_data)
-                    out += [f"### By {_cell(attribute)}", "", "Per-group metrics: in the governance report.", ""]
+                    note = "Per-group metrics: in the governance report."
+                    out += [f"### By {_cell(attribute)}", "", note, ""]
                     out += _lines(result["disparities"]) + [""]
                     continue
                 metrics = list(next(iter(groups.values()), {}))
