@@ -8,12 +8,12 @@ raises GateFailed, one line per failed gate, so the pipeline stops before packag
 import json
 from pathlib import Path
 
-from ..errors import GateFailed
+from ..errors import GateFailed, ProjectError
 from ..files import atomic_path, read_json, write_json
-from ..governance import fairness, gates, model_card, provenance, report, sensitive
+from ..governance import datasheet, fairness, gates, model_card, provenance, report, sensitive, technical_file
 from ..governance.policy import Policy
 from ..settings import DataSettings, ModelSettings, PathSettings
-from ..tables import read_csv, split
+from ..tables import feature_columns, read_csv, split
 
 
 def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str, share: bool) -> dict:
@@ -40,8 +40,28 @@ def model_card_json(markdown: Path) -> Path:
     return Path(markdown).with_suffix(".json")
 
 
+def documents(markdown: Path) -> dict[str, Path]:
+    """The datasheet and the technical file, written beside the model card."""
+    folder = Path(markdown).parent
+    return {
+        "datasheet": folder / "datasheet.md",
+        "datasheet_json": folder / "datasheet.json",
+        "technical_file": folder / "technical_file.html",
+        "technical_file_json": folder / "technical_file.json",
+    }
+
+
+def check_documentation(policy: Policy) -> list[str]:
+    """What the written parts of the datasheet and technical file lack; an error under the strict profile."""
+    gaps = policy.datasheet.gaps() + policy.technical_file.gaps()
+    if gaps and policy.profile == "strict":
+        raise ProjectError(f"technical file incomplete (strict profile): {'; '.join(gaps)}")
+    return gaps
+
+
 def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
     """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
+    gaps = check_documentation(policy)  # before anything is written
     started = provenance.utc_now()
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
@@ -115,6 +135,33 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
             "provenance": paths.provenance.as_posix(),
         },
     }
+    docs = documents(paths.model_card)
+    summary["reports"] |= {name: path.as_posix() for name, path in docs.items()}
+    summary["documentation_gaps"] = gaps
+    sheet = datasheet.build(
+        policy.datasheet,
+        validation,
+        data={
+            "source": data.source,
+            "file": paths.raw_data.as_posix(),
+            "sha256": raw_sha256,
+            "target": data.target,
+            "positive_rate": round(float(frame[data.target].mean()), 6),
+            "sensitive_attributes": data.sensitive_features,
+        },
+        model={"features": feature_columns(frame, data), "sha256": model_sha256},
+        card_details=card["model_details"],
+    )
+    title = policy.model_card.model_details.name or "Model"
+    with atomic_path(docs["datasheet_json"]) as tmp:
+        tmp.write_text(json.dumps(sheet, indent=2) + "\n", encoding="utf-8")
+    with atomic_path(docs["datasheet"]) as tmp:
+        tmp.write_text(datasheet.to_markdown(sheet, title), encoding="utf-8")
+    file = technical_file.build(policy, summary, card, sheet, statement)
+    with atomic_path(docs["technical_file_json"]) as tmp:
+        tmp.write_text(json.dumps(file, indent=2) + "\n", encoding="utf-8")
+    with atomic_path(docs["technical_file"]) as tmp:
+        tmp.write_text(technical_file.render(file, title), encoding="utf-8")
     with atomic_path(paths.governance_html) as tmp:
         tmp.write_text(report.render(summary), encoding="utf-8")
     write_json(paths.governance_report, summary)

@@ -9,7 +9,7 @@ from ..errors import ProjectError
 from ..files import read_json, write_json
 from ..governance.provenance import sha256_file
 from ..settings import PathSettings
-from ..steps.govern import model_card_json
+from ..steps.govern import documents, model_card_json
 
 
 def package(paths: PathSettings) -> dict:
@@ -30,6 +30,8 @@ def package(paths: PathSettings) -> dict:
         paths.provenance,
         paths.governance_report,
         paths.governance_html,
+        documents(paths.model_card)["datasheet"],
+        documents(paths.model_card)["technical_file"],
     ]
     release = Path(paths.release)
     release.parent.mkdir(parents=True, exist_ok=True)
