@@ -180,6 +180,16 @@ class TechnicalFilePolicy(_Strict):
         return _written_gaps("technical_file", self.required, self)
 
 
+RobustnessMetric = Literal["noise_flip_rate", "unseen_category_flip_rate"]
+
+
+class RobustnessPolicy(_Strict):
+    """Perturbation test of the held-out decisions (governance/robustness.py) and its gates."""
+
+    noise_scale: float = Field(0.05, gt=0.0, le=1.0)  # noise std as a share of each column's std
+    gates: dict[RobustnessMetric, Bound] = {}
+
+
 class SensitiveDataPolicy(_Strict):
     """Where the sensitive attributes (params.yaml data.sensitive_features) may appear."""
 
@@ -196,6 +206,7 @@ class Policy(_Strict):
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
     sensitive_data: SensitiveDataPolicy = SensitiveDataPolicy()
+    robustness: RobustnessPolicy = RobustnessPolicy()
     datasheet: DatasheetPolicy = DatasheetPolicy()
     technical_file: TechnicalFilePolicy = TechnicalFilePolicy()
     data: DataPolicy

@@ -77,6 +77,25 @@ def render(summary: dict) -> str:
         f"<tr><td>{escape(name)}</td><td>{escape(_number(value))}</td></tr>"
         for name, value in summary.get("metrics", {}).items()
     )
+    explained = ""
+    if importance := summary.get("feature_importance"):
+        drops = {name: row["mean"] for name, row in importance["features"].items()}
+        chart = bar_chart(f"drop in {importance['metric']} when each input is shuffled", drops)
+        explained = (
+            f"<h2>Explainability</h2><p>{escape(importance['method'])}: drop in "
+            f"{escape(importance['metric'])} when each input is shuffled "
+            f"({importance['repeats']} repeats).</p>"
+            f"<figure>{chart}<figcaption>feature importance</figcaption></figure>"
+        )
+    if flips := summary.get("robustness"):
+        explained += (
+            "<h2>Robustness</h2><table><tbody>"
+            + "".join(
+                f"<tr><td>{escape(key.replace('_', ' '))}</td><td>{escape(_number(flips[key]))}</td></tr>"
+                for key in ("noise_scale", "noise_flip_rate", "unseen_category_flip_rate")
+            )
+            + "</tbody></table>"
+        )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -89,6 +108,6 @@ def render(summary: dict) -> str:
         "<th>metric</th><th>value</th><th>limit</th><th>detail</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<h2>Performance</h2><table><tbody>{performance}</tbody></table>"
-        f"<h2>Metrics by group</h2>{''.join(sections)}"
+        f"{explained}<h2>Metrics by group</h2>{''.join(sections)}"
         "</body></html>\n"
     )

@@ -10,9 +10,21 @@ from pathlib import Path
 
 from ..errors import GateFailed, ProjectError
 from ..files import atomic_path, read_json, write_json
-from ..governance import datasheet, fairness, gates, model_card, provenance, report, sensitive, technical_file
+from ..governance import (
+    datasheet,
+    explain,
+    fairness,
+    gates,
+    model_card,
+    provenance,
+    report,
+    robustness,
+    sensitive,
+    technical_file,
+)
 from ..governance.policy import Policy
 from ..settings import DataSettings, ModelSettings, PathSettings
+from ..steps.evaluate import load_model
 from ..tables import feature_columns, read_csv, split
 
 
@@ -72,6 +84,11 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
     raw_sha256 = provenance.sha256_file(paths.raw_data)
     by_attribute = fairness.assess(predictions, data.sensitive_features)
     share = policy.sensitive_data.share_in_artifacts
+    train_rows, test_rows = split(frame, data)
+    features = feature_columns(frame, data)
+    fitted = load_model(paths.model)
+    importance = explain.importance(fitted, test_rows, test_rows[data.target], features, data.seed)
+    flips = robustness.flip_rates(fitted, test_rows, features, policy.robustness.noise_scale, data.seed)
 
     statement = provenance.statement(
         paths.model,
@@ -91,12 +108,12 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         gates.data_gate(validation)
         + gates.performance_gates(metrics, policy)
         + gates.fairness_gates(by_attribute, policy)
+        + gates.robustness_gates(flips, policy)
         + gates.model_card_gate(policy)
         + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
     )
     verdict = gates.verdict(results)
 
-    train_rows, test_rows = split(frame, data)
     card = model_card.build(
         policy.model_card,
         model={
@@ -112,6 +129,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         fairness=sensitive.for_shared_card(by_attribute, share),
         verdict=verdict,
     )
+    card["quantitative_analyses"] |= {"feature_importance": importance, "robustness": flips}
     with atomic_path(model_card_json(paths.model_card)) as tmp:  # in section order, not sorted
         tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     with atomic_path(paths.model_card) as tmp:
@@ -127,6 +145,8 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         "failed": [gates.describe(result) for result in results if not result["passed"]],
         "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
         "fairness": by_attribute,
+        "feature_importance": importance,
+        "robustness": flips,
         "reports": {
             "governance_report": paths.governance_report.as_posix(),
             "governance_html": paths.governance_html.as_posix(),
@@ -149,7 +169,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
             "positive_rate": round(float(frame[data.target].mean()), 6),
             "sensitive_attributes": data.sensitive_features,
         },
-        model={"features": feature_columns(frame, data), "sha256": model_sha256},
+        model={"features": features, "sha256": model_sha256},
         card_details=card["model_details"],
     )
     title = policy.model_card.model_details.name or "Model"
