@@ -54,6 +54,8 @@ WIRING = {
             "provenance": "govern.provenance",
             "governance_report": "govern.governance_report",
             "governance_html": "govern.governance_html",
+            "datasheet": "govern.datasheet",
+            "technical_file": "govern.technical_file",
         },
         "when": "inputs.parameter_values['pipelinechannel--govern-Output'] == 'pass'",
     },
@@ -76,6 +78,8 @@ TYPES = {
         "model_card": "Markdown",
         "model_card_json": "Artifact",
         "provenance": "Artifact",
+        "datasheet": "Markdown",
+        "technical_file": "HTML",
     },
     "package": {
         "model": "Model",
@@ -84,6 +88,8 @@ TYPES = {
         "provenance": "Artifact",
         "governance_report": "Artifact",
         "governance_html": "HTML",
+        "datasheet": "Markdown",
+        "technical_file": "HTML",
         "release": "Artifact",
     },
 }

@@ -139,10 +139,12 @@ def govern(
     model_card: Output[Markdown],
     model_card_json: Output[Artifact],
     provenance: Output[Artifact],
+    datasheet: Output[Markdown],
+    technical_file: Output[HTML],
 ) -> str:
     """Check the policy's gates and write the evidence; return the verdict, "pass" or "fail"."""
     from {{ cookiecutter.package_name }}.errors import GateFailed
-    from {{ cookiecutter.package_name }}.pipelines.kfp_task import copy_beside, task_inputs
+    from {{ cookiecutter.package_name }}.pipelines.kfp_task import copy_beside, copy_documents, task_inputs
     from {{ cookiecutter.package_name }}.steps import run_step
 
     settings, policy_ = task_inputs(
@@ -167,6 +169,7 @@ def govern(
         summary = failed.summary
         print(f"governance gate failed:\n{failed}")
     copy_beside(model_card.path, model_card_json.path)
+    copy_documents(model_card.path, datasheet=datasheet.path, technical_file=technical_file.path)
     return summary["verdict"]
 
 
@@ -181,6 +184,8 @@ def package(
     provenance: Input[Artifact],
     governance_report: Input[Artifact],
     governance_html: Input[HTML],
+    datasheet: Input[Markdown],
+    technical_file: Input[HTML],
     release: Output[Artifact],
 ):
     """Copy the model and its evidence into the release folder, if governance passed."""
@@ -199,6 +204,8 @@ def package(
             provenance=provenance.path,
             governance_report=governance_report.path,
             governance_html=governance_html.path,
+            datasheet=datasheet.path,
+            technical_file=technical_file.path,
         )
         settings, policy_ = task_inputs(params, policy, run_id, release=release.path, **inputs)
         run_step("package", settings, policy_)
@@ -255,6 +262,8 @@ def training_pipeline(params: str, policy: str):
             provenance=govern_task.outputs["provenance"],
             governance_report=govern_task.outputs["governance_report"],
             governance_html=govern_task.outputs["governance_html"],
+            datasheet=govern_task.outputs["datasheet"],
+            technical_file=govern_task.outputs["technical_file"],
         )
     for task in (ingest_task, validate_data_task, train_task, evaluate_task, govern_task, package_task):
         _cluster_env(task)
