@@ -71,8 +71,18 @@ def check_documentation(policy: Policy) -> list[str]:
     return gaps
 
 
-def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
-    """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
+def govern(
+    paths: PathSettings,
+    data: DataSettings,
+    model: ModelSettings,
+    policy: Policy,
+    orchestrator: str = "LOCAL",
+    pipeline_run: str | None = None,
+) -> dict:
+    """Check every gate; write provenance, model card and report; raise GateFailed on a failure.
+
+    `orchestrator` and `pipeline_run` (its run id) name who built the model, for the provenance.
+    """
     gaps = check_documentation(policy)  # before anything is written
     started = provenance.utc_now()
     metrics = read_json(paths.metrics)
@@ -101,6 +111,8 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
             "policy": {"version": policy.version, "profile": policy.profile},
         },
         started=started,
+        orchestrator=orchestrator,
+        pipeline_run=pipeline_run,
     )
     write_json(paths.provenance, statement)
 
