@@ -52,6 +52,8 @@ def test_default_bake_has_the_expected_files(default_project):
         "src/mlops_demo/governance/explain.py",
         "src/mlops_demo/governance/robustness.py",
         "tests/test_robustness.py",
+        "src/mlops_demo/governance/erasure.py",
+        "tests/test_forget.py",
         "docs/governance.md",
         "tests/test_governance.py",
         "src/mlops_demo/pipelines/local.py",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 TARGET = "default"
+ID = "row_id"  # stable per row: what a consent withdrawal (`forget`) names
 SENSITIVE = ("sex",)
 CATEGORIES = {
     "employment": ("salaried", "self_employed", "unemployed", "retired"),
@@ -42,6 +43,7 @@ def generate(rows: int = 2000, seed: int = 42, bias: float = 0.0) -> pd.DataFram
     default = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype("int64")
     return pd.DataFrame(
         {
+            ID: [f"A{index:06d}" for index in range(rows)],
             "age": age.astype("int64"),
             "income": income,
             "loan_amount": loan_amount,
