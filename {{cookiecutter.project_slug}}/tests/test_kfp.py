@@ -228,6 +228,7 @@ def test_compile_refuses_an_output_that_is_not_yaml(workdir):
     assert ".yaml" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(workdir):
     # given the local runner's results for the default seed
     assert invoke("run").exit_code == 0
@@ -249,6 +250,7 @@ def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(wo
     assert "KFP" in json.dumps(provenance), "provenance does not say KFP ran the steps"
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_skips_package_when_the_gate_fails(workdir):
     # given a policy no model can pass
     policy = yaml.safe_load((workdir / "governance/policy.yaml").read_text())
@@ -264,6 +266,7 @@ def test_kfp_local_skips_package_when_the_gate_fails(workdir):
     assert not (run / "package").exists(), "package ran although the gate failed"
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_step_error_is_one_line(workdir):
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     params["data"]["source"] = "missing.csv"

@@ -151,6 +151,7 @@ def test_tracking_outage_fails_the_run_when_tracking_is_required(workdir, monkey
 {%- if cookiecutter.orchestrators != "tekton" %}
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_tasks_track_into_one_run_of_the_experiment_their_env_names(workdir, monkeypatch):
     monkeypatch.setenv(tracking.EXPERIMENT_ENV, "kfp-experiment")
     result = run("run", "--engine", "kfp-local")
