@@ -6,6 +6,11 @@ Every piece of text goes through html.escape; charts are inline SVG.
 from html import escape
 
 CHART_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
+# The browser itself refuses anything but the page's own inline style and SVG.
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+)
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1b1b1b; max-width: 60rem; }
 table { border-collapse: collapse; margin: 1rem 0; }
@@ -98,7 +103,7 @@ def render(summary: dict) -> str:
         )
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="en"><head><meta charset="utf-8">{CSP}'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>Verdict: {_status(verdict == 'pass')} under policy version "

@@ -14,7 +14,7 @@ from html import escape
 
 from ..governance.placeholders import find_placeholder
 from ..governance.policy import Policy
-from ..governance.report import STYLE, bar_chart
+from ..governance.report import CSP, STYLE, bar_chart
 
 SECTIONS = {
     "general_description": "1. General description of the system",
@@ -142,7 +142,7 @@ def render(technical_file: dict, title: str) -> str:
     heading = f"Technical file: {title}"
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="en"><head><meta charset="utf-8">{CSP}'
         f"<title>{escape(heading)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(heading)}</h1>"
         f"<p>Structure: {escape(technical_file['regulation'])}.</p>"
