@@ -16,6 +16,7 @@ sys.argv = sys.argv[:1]  # each benchmark reads its own sizes from argv when run
 import bench_bake  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_project  # noqa: E402
+import bench_serving  # noqa: E402
 import bench_validator  # noqa: E402
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -32,6 +33,7 @@ def main() -> None:
         *bench_bake.main(),
         *bench_validator.main(),
         *bench_pipeline.main(),
+        *bench_serving.main(),
         *bench_project.main(),
         *bench_project.main({"orchestrators": "tekton"}),
     ]

@@ -61,7 +61,11 @@ def drop_erased(frame: pd.DataFrame, id_column: str | None, register: Path) -> t
 
 
 def releases_trained_on(data_file: Path, events_file: Path) -> list[Path]:
-    """Through lineage: the release folders of pipeline runs whose train step read `data_file`."""
+    """Through lineage: the releases written by pipeline runs whose train step read `data_file`.
+
+    A version's own training data is not kept, so it cannot be shown free of
+    the rows: every version in a releases folder such a run wrote counts.
+    """
     records = runs(load_events(events_file))
     wanted = str(Path(data_file).resolve())
     pipelines = {
@@ -75,7 +79,13 @@ def releases_trained_on(data_file: Path, events_file: Path) -> list[Path]:
         if record.job == "package" and record.state == "COMPLETE" and record.parent in pipelines
         for output in record.outputs
     }
-    return sorted(Path(release) for release in releases if Path(release).is_dir())
+    found = set()
+    for output in map(Path, releases):
+        if (output / "manifest.json").is_file():
+            found.add(output)
+        elif output.is_dir():  # a releases folder: every version in it came from this data source
+            found |= {version.parent for version in output.glob("*/manifest.json")}
+    return sorted(found)
 
 
 def forget(

@@ -25,6 +25,22 @@ def load_model(path: Path):
     return model
 
 
+# The positive class is predicted at this probability or above, here and by the server.
+THRESHOLD = 0.5
+
+
+def score_metrics(truth, score) -> dict[str, float]:
+    """The performance metrics of scores against labels, as metrics.json records them."""
+    predicted = (score >= THRESHOLD).astype("int64")
+    return {
+        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
+        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
+        "f1": round(float(skm.f1_score(truth, predicted)), 6),
+        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
+        "recall": round(float(skm.recall_score(truth, predicted)), 6),
+    }
+
+
 def evaluate(
     raw: Path,
     model_path: Path,
@@ -43,15 +59,8 @@ def evaluate(
     _, test_rows = split(frame, data)
     truth = test_rows[data.target]
     score = model.predict_proba(test_rows)[:, 1]
-    predicted = (score >= 0.5).astype("int64")
-    result = {
-        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
-        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
-        "f1": round(float(skm.f1_score(truth, predicted)), 6),
-        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
-        "recall": round(float(skm.recall_score(truth, predicted)), 6),
-        "test_rows": len(test_rows),
-    }
+    predicted = (score >= THRESHOLD).astype("int64")
+    result = score_metrics(truth, score) | {"test_rows": len(test_rows)}
     predictions = shareable_predictions(
         test_rows,
         {"y_true": truth.to_numpy(), "y_pred": predicted, "y_score": score.round(6)},
