@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.governance.sensitive import attach
+from {{ cookiecutter.package_name }}.release import champion
 
 # the values the sample's sensitive attribute takes
 GROUP_VALUE = re.compile(r"\b(female|male)\b")
@@ -35,13 +36,14 @@ def test_shared_artifacts_carry_no_value_of_a_sensitive_attribute(workdir, monke
     # given the default policy (sensitive data not shared)
     # when the whole pipeline runs
     run_pipeline(workdir, monkeypatch)
+    releases = workdir / "artifacts/releases"
     # then predictions, model card, lineage events and the release's card name no group
     shared = {
         "predictions.csv": workdir / "artifacts/metrics/predictions.csv",
         "model card (md)": workdir / "artifacts/reports/model_card.md",
         "model card (json)": workdir / "artifacts/reports/model_card.json",
         "lineage events": workdir / "artifacts/lineage/events.jsonl",
-        "released model card": workdir / "artifacts/release/model_card.md",
+        "released model card": releases / champion(releases) / "model_card.md",
     }
     for name, path in shared.items():
         assert path.is_file(), f"{name} was not written"
