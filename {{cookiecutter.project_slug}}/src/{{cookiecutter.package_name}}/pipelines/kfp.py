@@ -165,9 +165,11 @@ def package(
     governance_html: Input[HTML],
     datasheet: Input[Markdown],
     technical_file: Input[HTML],
+    raw_data: Input[Dataset],
+    predictions: Input[Dataset],
     release: Output[Artifact],
 ):
-    """Copy the model and its evidence into the release folder, if governance passed."""
+    """Copy the model, its evidence and its training reference into the release, if governance passed."""
     import importlib
     import tempfile
 
@@ -185,7 +187,16 @@ def package(
             datasheet=datasheet.path,
             technical_file=technical_file.path,
         )
-        task.run("package", params, policy, run_id, release=release.path, **inputs)
+        task.run(
+            "package",
+            params,
+            policy,
+            run_id,
+            release=release.path,
+            raw_data=raw_data.path,
+            predictions=predictions.path,
+            **inputs,
+        )
 
 
 def _cluster_env(task: dsl.PipelineTask) -> None:
@@ -241,6 +252,8 @@ def training_pipeline(params: str, policy: str):
             governance_html=govern_task.outputs["governance_html"],
             datasheet=govern_task.outputs["datasheet"],
             technical_file=govern_task.outputs["technical_file"],
+            raw_data=ingest_task.outputs["raw_data"],
+            predictions=evaluate_task.outputs["predictions"],
         )
     for task in (ingest_task, validate_data_task, train_task, evaluate_task, govern_task, package_task):
         _cluster_env(task)

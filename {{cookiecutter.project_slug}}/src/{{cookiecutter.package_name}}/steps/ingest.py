@@ -19,7 +19,7 @@ def ingest(data: DataSettings, output: Path) -> dict:
     dropped = 0
     with atomic_path(output) as tmp:
         if data.source == "sample":
-            frame = sample_data.generate(rows=data.rows, seed=data.seed)
+            frame = sample_data.generate(rows=data.rows, seed=data.seed, drift=data.drift)
             frame, dropped = drop_erased(frame, data.id_column, data.erasure_register)
             frame.to_csv(tmp, index=False)
             rows = len(frame)
