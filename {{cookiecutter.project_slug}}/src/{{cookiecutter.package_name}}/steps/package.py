@@ -11,7 +11,8 @@ from ..release import champion, promote, write_release
 from ..release.signature import model_signature
 from ..settings import DataSettings, PathSettings, ReleaseSettings
 from ..steps.evaluate import load_model
-from ..steps.govern import documents, model_card_json
+from ..steps.govern import documents as written_documents
+from ..steps.govern import model_card_json
 
 
 def package(
@@ -44,8 +45,8 @@ def package(
         paths.provenance,
         paths.governance_report,
         paths.governance_html,
-        documents(paths.model_card)["datasheet"],
-        documents(paths.model_card)["technical_file"],
+        written_documents(paths.model_card)["datasheet"],
+        written_documents(paths.model_card)["technical_file"],
         *extra_files,
     ]
     signature = model_signature(load_model(paths.model), data.target, data.sensitive_features)
