@@ -119,6 +119,15 @@ def test_verify_names_a_release_log_cut_short(released):
     assert "no entry records this release" in verify_error(), "a cut log verified"
 
 
+def test_a_release_marked_by_forget_still_verifies_and_says_so(released):
+    # given forget's revoked.json added to the signed release
+    (released / champion_folder() / "revoked.json").write_text('{"status": "needs retraining"}\n')
+    # then the release is still the one signed, and verify reports the mark
+    assert verify_release(champion_folder(), PUBLIC_KEY)["revoked"] is True
+    result = CliRunner().invoke(cli, ["verify"])
+    assert result.exit_code == 0 and "revoked.json" in result.output, result.output
+
+
 def test_verify_fails_with_a_key_that_did_not_sign(released):
     # given another key's public half
     other = dsse.load_or_create_key(released / "other/key")

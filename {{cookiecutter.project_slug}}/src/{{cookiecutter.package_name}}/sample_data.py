@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 TARGET = "default"
+ID = "row_id"  # stable per row: what a consent withdrawal (`forget`) names
 SENSITIVE = ("sex",)
 CATEGORIES = {
     "employment": ("salaried", "self_employed", "unemployed", "retired"),
@@ -68,6 +69,7 @@ def generate(
     default = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype("int64")
     return pd.DataFrame(
         {
+            ID: [f"A{index:06d}" for index in range(rows)],
             "age": age.astype("int64"),
             "income": income,
             "loan_amount": loan_amount,

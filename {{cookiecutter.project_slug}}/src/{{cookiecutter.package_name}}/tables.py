@@ -29,6 +29,6 @@ def split(frame: pd.DataFrame, data: DataSettings) -> tuple[pd.DataFrame, pd.Dat
 
 
 def feature_columns(frame: pd.DataFrame, data: DataSettings) -> list[str]:
-    """Model inputs: every column but the label and the sensitive attributes."""
-    excluded = {data.target, *data.sensitive_features}
+    """Model inputs: every column but the label, the sensitive attributes and the row id."""
+    excluded = {data.target, *data.sensitive_features, data.id_column}
     return [column for column in frame.columns if column not in excluded]

@@ -12,6 +12,10 @@ from ..governance.provenance import sha256_file
 from . import dsse, release_log
 from .attestation import ENVELOPE, SBOM_FILE, recorded_sbom_sha256
 
+# forget's marker (governance/erasure.py REVOKED), added to a signed release afterwards:
+# a note about the release, not part of it, so not covered by the signature.
+REVOKED = "revoked.json"
+
 
 class VerificationFailed(ProjectError):
     """The release is not the one that was signed, or its log was edited."""
@@ -50,7 +54,7 @@ def verify_release(release: Path, public_key: Path, log: Path | None = None) -> 
         if sha256_file(release / name) != digest:
             raise VerificationFailed(f"{release / name}: sha256 differs from the signed provenance")
     for path in sorted(release.iterdir()):
-        if path.name != ENVELOPE and path.name not in signed:
+        if path.name not in (ENVELOPE, REVOKED) and path.name not in signed:
             raise VerificationFailed(f"{path}: in the release but not in the signed provenance")
     subjects = {s["digest"]["sha256"] for s in statement.get("subject", [])}
     if not subjects & set(signed.values()):
@@ -74,4 +78,9 @@ def verify_release(release: Path, public_key: Path, log: Path | None = None) -> 
         raise VerificationFailed(
             f"{log}: the entries before this release differ from the ones it was signed after"
         )
-    return {"release": release.as_posix(), "files": sorted(signed), "log_entries": len(entries)}
+    return {
+        "release": release.as_posix(),
+        "files": sorted(signed),
+        "log_entries": len(entries),
+        "revoked": (release / REVOKED).is_file(),
+    }
