@@ -2,10 +2,10 @@
 
 import os
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ProjectError
 
@@ -28,16 +28,32 @@ class DataSettings(_Strict):
     seed: int = 42
     target: str = "default"
     sensitive_features: tuple[str, ...] = ("sex",)
+    # The target value that means "positive" when the label is text (">50K"); None: labels are 0/1.
+    positive_label: str | int | None = None
+    # Columns that never reach the model (IDs, free text, leaks); see features.py.
+    exclude: tuple[str, ...] = ()
     test_size: float = Field(0.25, gt=0.0, lt=1.0)
 
 
 class ModelSettings(_Strict):
-    algorithm: Literal["logistic_regression", "random_forest"] = "logistic_regression"
+    algorithm: str = "logistic_regression"  # a kind registered in models.py
     C: float = Field(1.0, gt=0.0)
     max_iter: int = Field(1000, ge=1)
     n_estimators: int = Field(200, ge=1)
     max_depth: int | None = Field(8, ge=1)
     random_state: int = 42
+    # Extra keyword arguments for the chosen estimator (a new kind's own knobs).
+    options: dict[str, str | int | float | bool | None] = {}
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        from .models import check_kind
+
+        try:
+            return check_kind(kind)
+        except ProjectError as exc:
+            raise ValueError(str(exc).removeprefix("model.algorithm ")) from None
 
 
 class PathSettings(_Strict):

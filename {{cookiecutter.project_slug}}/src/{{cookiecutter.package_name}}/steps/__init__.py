@@ -6,7 +6,7 @@ the single entry every orchestrator uses: the CLI and the local runner{% if cook
 the KFP components{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, the Tekton tasks through the CLI{% endif %}.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..governance.policy import Policy
@@ -18,45 +18,45 @@ class Step:
     name: str  # the CLI command, and the job name in lineage
     inputs: tuple[str, ...]  # fields of settings.paths the step reads
     outputs: tuple[str, ...]  # fields of settings.paths the step writes
-    call: Callable[[Settings, Policy], dict]
+    call: Callable[[Settings, Policy], Mapping]  # returns the step's typed summary (a TypedDict)
 
 
-def _ingest(s: Settings, p: Policy) -> dict:
+def _ingest(s: Settings, p: Policy) -> Mapping:
     """Write the raw data set: the embedded sample, or a copy of data.source."""
     from ..steps.ingest import ingest
 
     return ingest(s.data, s.paths.raw_data)
 
 
-def _validate_data(s: Settings, p: Policy) -> dict:
+def _validate_data(s: Settings, p: Policy) -> Mapping:
     """Check the raw data against the policy's schema; stop on bad data."""
     from ..steps.validate_data import validate_data
 
     return validate_data(s.paths.raw_data, s.paths.validation_report, p.data)
 
 
-def _train(s: Settings, p: Policy) -> dict:
+def _train(s: Settings, p: Policy) -> Mapping:
     """Fit the model on the training split and save it."""
     from ..steps.train import train
 
     return train(s.paths.raw_data, s.paths.model, s.data, s.model)
 
 
-def _evaluate(s: Settings, p: Policy) -> dict:
+def _evaluate(s: Settings, p: Policy) -> Mapping:
     """Score the model on the test split; write metrics and predictions."""
     from ..steps.evaluate import evaluate
 
     return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
 
 
-def _govern(s: Settings, p: Policy) -> dict:
+def _govern(s: Settings, p: Policy) -> Mapping:
     """Check the policy's gates; write the governance report, model card and provenance."""
     from ..steps.govern import govern
 
     return govern(s.paths, s.data, s.model, p)
 
 
-def _package(s: Settings, p: Policy) -> dict:
+def _package(s: Settings, p: Policy) -> Mapping:
     """Copy the model and its evidence into the release folder, if governance passed."""
     from ..steps.package import package
 
@@ -84,7 +84,7 @@ STEPS = (
 BY_NAME = {step.name: step for step in STEPS}
 
 
-def run_step(name: str, settings: Settings, policy: Policy) -> dict:
+def run_step(name: str, settings: Settings, policy: Policy) -> Mapping:
     """Run one step by name with the paths in `settings`, reported to lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and
     tracked in MLflow{% endif %}; return its summary."""
     from .. import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}

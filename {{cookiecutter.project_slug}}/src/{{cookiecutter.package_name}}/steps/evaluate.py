@@ -1,14 +1,27 @@
 """Evaluate: score the model on the held-out split; write metrics and predictions."""
 
 from pathlib import Path
+from typing import TypedDict
 
 import joblib
 from sklearn import metrics as skm
 
 from ..errors import ProjectError
+from ..features import labels
 from ..files import atomic_path, write_json
 from ..settings import DataSettings
 from ..tables import read_csv, split
+
+
+class Metrics(TypedDict):
+    """What evaluate writes to metrics.json; the performance gates read these names."""
+
+    accuracy: float
+    roc_auc: float
+    f1: float
+    precision: float
+    recall: float
+    test_rows: int
 
 
 def load_model(path: Path):
@@ -26,15 +39,15 @@ def load_model(path: Path):
 
 def evaluate(
     raw: Path, model_path: Path, metrics_out: Path, predictions_out: Path, data: DataSettings
-) -> dict:
+) -> Metrics:
     """Score the test split; write metrics JSON and per-row predictions CSV."""
     frame = read_csv(raw)
     model = load_model(model_path)
     _, test_rows = split(frame, data)
-    truth = test_rows[data.target]
+    truth = labels(test_rows, data)
     score = model.predict_proba(test_rows)[:, 1]
     predicted = (score >= 0.5).astype("int64")
-    result = {
+    result: Metrics = {
         "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
         "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
         "f1": round(float(skm.f1_score(truth, predicted)), 6),

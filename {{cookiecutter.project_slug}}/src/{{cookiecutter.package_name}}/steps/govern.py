@@ -7,13 +7,30 @@ raises GateFailed, one line per failed gate, so the pipeline stops before packag
 
 import json
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import GateFailed
+from ..features import labels
 from ..files import atomic_path, read_json, write_json
 from ..governance import fairness, gates, model_card, provenance, report
 from ..governance.policy import Policy
 from ..settings import DataSettings, ModelSettings, PathSettings
 from ..tables import read_csv, split
+
+
+class GovernSummary(TypedDict):
+    """governance.json; lineage's governance facet and tracking read verdict, gates and the rest."""
+
+    verdict: str
+    policy_version: str
+    profile: str
+    project: str
+    model_sha256: str
+    gates: list[dict]
+    failed: list[str]
+    metrics: dict[str, float]
+    fairness: dict[str, dict]
+    reports: dict[str, str]
 
 
 def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
@@ -23,7 +40,7 @@ def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
         "file": raw.as_posix(),
         "sha256": raw_sha256,
         "rows": len(rows),
-        "positive_rate": round(float(rows[data.target].mean()), 6),
+        "positive_rate": round(float(labels(rows, data).mean()), 6),
         "groups": {
             attribute: {str(k): int(v) for k, v in rows[attribute].value_counts().sort_index().items()}
             for attribute in data.sensitive_features
@@ -37,7 +54,7 @@ def model_card_json(markdown: Path) -> Path:
     return Path(markdown).with_suffix(".json")
 
 
-def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> dict:
+def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> GovernSummary:
     """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
     started = provenance.utc_now()
     metrics = read_json(paths.metrics)
@@ -92,7 +109,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
     with atomic_path(paths.model_card) as tmp:
         tmp.write_text(model_card.to_markdown(card), encoding="utf-8")
 
-    summary = {
+    summary: GovernSummary = {
         "verdict": verdict,
         "policy_version": policy.version,
         "profile": policy.profile,

@@ -2,6 +2,7 @@
 
 import shutil
 from pathlib import Path
+from typing import TypedDict
 
 from .. import sample_data
 from ..errors import ProjectError
@@ -9,7 +10,13 @@ from ..files import atomic_path
 from ..settings import DataSettings
 
 
-def ingest(data: DataSettings, output: Path) -> dict:
+class IngestSummary(TypedDict):
+    rows: int
+    source: str
+    output: str  # lineage gives this output dataset its row count
+
+
+def ingest(data: DataSettings, output: Path) -> IngestSummary:
     """Write the raw data set to `output`: the embedded sample, or a copy of data.source."""
     with atomic_path(output) as tmp:
         if data.source == "sample":

@@ -4,6 +4,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import ProjectError
 from ..files import read_json, write_json
@@ -12,7 +13,13 @@ from ..settings import PathSettings
 from ..steps.govern import model_card_json
 
 
-def package(paths: PathSettings) -> dict:
+class PackageSummary(TypedDict):
+    release: str
+    files: list[str]
+    model_sha256: str
+
+
+def package(paths: PathSettings) -> PackageSummary:
     """Copy model, model card, provenance and governance report into `paths.release`."""
     report = read_json(paths.governance_report)
     verdict = report.get("verdict")

@@ -1,6 +1,7 @@
 """Validate data: check the raw data against the policy's schema with pandera."""
 
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 import pandera.pandas as pa
@@ -12,6 +13,25 @@ from ..governance.policy import DataPolicy
 from ..tables import read_csv
 
 DTYPES = {"int": "int64", "float": "float64", "str": str}
+
+
+class Failure(TypedDict):
+    column: str
+    check: str
+    example: str
+    rows: int
+    message: str
+
+
+class ValidationReport(TypedDict):
+    """data_validation.json; lineage reads input, rows and null_counts for its dataset facets."""
+
+    input: str
+    rows: int
+    columns: dict[str, str]
+    null_counts: dict[str, int]
+    valid: bool
+    failures: list[Failure]
 
 
 def build_schema(policy: DataPolicy) -> pa.DataFrameSchema:
@@ -42,7 +62,7 @@ def profile(frame: pd.DataFrame) -> dict:
     }
 
 
-def _failures(cases: pd.DataFrame) -> list[dict]:
+def _failures(cases: pd.DataFrame) -> list[Failure]:
     """One entry per column and problem, in words, with an example and a row count."""
     wrong_type = set(cases.loc[cases["check"].str.contains(r"dtype\(", regex=True), "column"])
     failures, seen = [], set()
@@ -73,10 +93,10 @@ def _failures(cases: pd.DataFrame) -> list[dict]:
     return failures
 
 
-def validate_data(raw: Path, report: Path, policy: DataPolicy) -> dict:
+def validate_data(raw: Path, report: Path, policy: DataPolicy) -> ValidationReport:
     """Check `raw` against the schema; write `report`; raise ProjectError when invalid."""
     frame = read_csv(raw)
-    summary = {"input": str(raw), **profile(frame), "valid": True, "failures": []}
+    summary: ValidationReport = {"input": str(raw), **profile(frame), "valid": True, "failures": []}  # type: ignore[typeddict-item]
     try:
         build_schema(policy).validate(frame, lazy=True)
     except SchemaErrors as exc:
