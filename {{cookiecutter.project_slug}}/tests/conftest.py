@@ -1,12 +1,20 @@
 """Each test runs in its own folder with a copy of params.yaml and the policy, and none
-of the caller's lineage{% if cookiecutter.experiment_tracking == "mlflow" %} or tracking{% endif %} settings."""
+of the caller's lineage{% if cookiecutter.experiment_tracking == "mlflow" %} or tracking{% endif %} settings.
+
+Two kinds of test: tests of the code (every file but test_contract.py) run on
+the embedded sample, explicitly: `workdir` puts the sample's data lines and
+schema into the copies, whatever data the project adopted with init-data.
+Contract tests (test_contract.py) run on whatever params.yaml points at.
+"""
 
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from {{ cookiecutter.package_name }} import sample_data
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARAMS_ENV, PARENT_RUN_ENV, load_settings
 
@@ -24,12 +32,28 @@ def hermetic_env(monkeypatch):
             monkeypatch.delenv(name)
 
 
+def copy_project(into: Path) -> Path:
+    """params.yaml, openlineage.yml and governance/ copied into `into`, as they are."""
+    shutil.copy(PROJECT / "params.yaml", into / "params.yaml")
+    shutil.copy(PROJECT / "openlineage.yml", into / "openlineage.yml")
+    shutil.copytree(PROJECT / "governance", into / "governance")
+    return into
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
-    """A scratch project root: params.yaml, openlineage.yml and governance/ copied, cwd set to it."""
-    shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
-    shutil.copy(PROJECT / "openlineage.yml", tmp_path / "openlineage.yml")
-    shutil.copytree(PROJECT / "governance", tmp_path / "governance")
+    """A scratch project root set up for the embedded sample, cwd set to it.
+
+    The project's settings and policy, with the sample's data lines and schema
+    and the profile's own limits, so these tests check the code, not the data.
+    """
+    copy_project(tmp_path)
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    params["data"].update(sample_data.SETTINGS)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    policy = yaml.safe_load((tmp_path / "governance/policy.yaml").read_text())
+    policy.update(data=sample_data.SCHEMA, performance={}, fairness={"gates": {}, "attributes": {}})
+    (tmp_path / "governance/policy.yaml").write_text(yaml.safe_dump(policy, sort_keys=False))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

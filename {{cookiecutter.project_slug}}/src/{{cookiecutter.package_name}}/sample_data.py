@@ -15,6 +15,28 @@ CATEGORIES = {
     "employment": ("salaried", "self_employed", "unemployed", "retired"),
     "sex": ("female", "male"),
 }
+# params.yaml's data lines and policy.yaml's data schema for this sample: the
+# generated code tests use them explicitly, whatever data the project adopted.
+SETTINGS = {
+    "source": "sample",
+    "target": TARGET,
+    "positive_label": None,
+    "sensitive_features": list(SENSITIVE),
+    "exclude": [],
+}
+SCHEMA = {
+    "min_rows": 100,
+    "columns": {
+        "age": {"dtype": "int", "min": 18, "max": 120},
+        "income": {"dtype": "float", "min": 0},
+        "loan_amount": {"dtype": "float", "min": 0},
+        "credit_history_months": {"dtype": "int", "min": 0},
+        "late_payments": {"dtype": "int", "min": 0},
+        "employment": {"dtype": "str", "allowed": list(CATEGORIES["employment"])},
+        "sex": {"dtype": "str", "allowed": list(CATEGORIES["sex"])},
+        TARGET: {"dtype": "int", "allowed": [0, 1]},
+    },
+}
 
 
 def generate(rows: int = 2000, seed: int = 42, bias: float = 0.0) -> pd.DataFrame:

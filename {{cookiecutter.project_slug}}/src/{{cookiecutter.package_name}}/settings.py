@@ -1,6 +1,7 @@
 """params.yaml (and the environment) as one strict, frozen settings object."""
 
 import os
+from difflib import get_close_matches
 from pathlib import Path
 from typing import TypeVar
 
@@ -113,6 +114,23 @@ def load_yaml_model(path: Path, model: type[ModelT], option: str) -> ModelT:
         return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            + _did_you_mean(model, err)
+            for err in exc.errors()
         )
         raise ProjectError(f"{path}: {problems}") from None
+
+
+def _did_you_mean(model: type[BaseModel], error: dict) -> str:
+    """For an unknown key, the closest known key at the same place (a typo's likely fix)."""
+    if error["type"] != "extra_forbidden":
+        return ""
+    *parents, key = error["loc"]
+    for part in parents:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = get_close_matches(str(key), list(model.model_fields), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""

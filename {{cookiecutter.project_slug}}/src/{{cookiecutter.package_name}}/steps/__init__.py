@@ -30,9 +30,12 @@ def _ingest(s: Settings, p: Policy) -> Mapping:
 
 def _validate_data(s: Settings, p: Policy) -> Mapping:
     """Check the raw data against the policy's schema; stop on bad data."""
+    from ..governance.policy import mismatches
     from ..steps.validate_data import validate_data
 
-    return validate_data(s.paths.raw_data, s.paths.validation_report, p.data)
+    return validate_data(
+        s.paths.raw_data, s.paths.validation_report, p.data, s.data.source, mismatches(p, s.data)
+    )
 
 
 def _train(s: Settings, p: Policy) -> Mapping:

@@ -28,6 +28,7 @@ class GovernSummary(TypedDict):
     model_sha256: str
     gates: list[dict]
     failed: list[str]
+    warnings: list[str]
     metrics: dict[str, float]
     fairness: dict[str, dict]
     reports: dict[str, str]
@@ -82,7 +83,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         gates.data_gate(validation)
         + gates.performance_gates(metrics, policy)
         + gates.fairness_gates(by_attribute, policy)
-        + gates.model_card_gate(policy)
+        + gates.model_card_gate(policy, data.source)
         + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
     )
     verdict = gates.verdict(results)
@@ -117,6 +118,7 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
         "model_sha256": model_sha256,
         "gates": results,
         "failed": [gates.describe(result) for result in results if not result["passed"]],
+        "warnings": [gates.describe(result, "warning") for result in results if result.get("warning")],
         "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
         "fairness": by_attribute,
         "reports": {
