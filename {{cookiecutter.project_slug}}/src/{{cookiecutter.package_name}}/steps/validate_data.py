@@ -82,8 +82,21 @@ def _failures(cases: pd.DataFrame) -> list[Failure]:
         if pd.isna(column):
             failures.append(_failure("", check, example, 0, f"the data set fails the check '{check}'"))
         elif column in wrong_type:
-            if check.startswith("coerce_dtype"):  # one line for a wrong type, not one per check it breaks
+            blanks = group["failure_case"].isna()
+            if check.startswith("coerce_dtype") and blanks.any():  # blanks where the schema allows none
+                failures.append(
+                    _failure(
+                        column,
+                        "not_nullable",
+                        "",
+                        int(blanks.sum()),
+                        f"column {column} has "
+                        f"{int(blanks.sum())} empty value(s) (allow them with nullable: true)",
+                    )
+                )
+            if check.startswith("coerce_dtype") and not blanks.all():  # one line, not one per check
                 wanted = check.split("'")[1] if "'" in check else check
+                example = group.loc[~blanks, "failure_case"].iloc[0]
                 failures.append(
                     _failure(
                         column,
