@@ -276,3 +276,9 @@ def test_validate_reports_params_that_disagree_with_the_policy(workdir):
     assert CliRunner().invoke(cli, ["ingest"]).exit_code == 0
     result = CliRunner().invoke(cli, ["validate-data"])
     assert result.exit_code == 2 and "sensitive_features names religion" in result.output, result.output
+
+
+def test_package_before_govern_names_govern(workdir):
+    # when package runs before any govern, then the error says which step to run
+    result = CliRunner().invoke(cli, ["package"])
+    assert result.exit_code == 2 and "run govern first" in result.output, result.output

@@ -21,6 +21,8 @@ class PackageSummary(TypedDict):
 
 def package(paths: PathSettings) -> PackageSummary:
     """Copy model, model card, provenance and governance report into `paths.release`."""
+    if not Path(paths.governance_report).is_file():
+        raise ProjectError(f"{paths.governance_report} not found: run govern first")
     report = read_json(paths.governance_report)
     verdict = report.get("verdict")
     if verdict != "pass":
