@@ -54,8 +54,19 @@ def write_card(workdir) -> None:
     path.write_text(path.read_text().replace("[template] ", ""))
 
 
+def template_card(workdir, profile: str | None = None) -> None:
+    """A policy whose model card still holds text marked as the template's (as a new project's does)."""
+    path = workdir / "governance/policy.yaml"
+    policy = yaml.safe_load(path.read_text())
+    policy["model_card"]["intended_use"]["primary_uses"] = "[template] Demonstrate the pipeline."
+    if profile:
+        policy["profile"] = profile
+    path.write_text(yaml.safe_dump(policy))
+
+
 def test_init_data_writes_schema_and_settings_keeping_comments_and_the_pipeline_runs(workdir):
-    # given a project with comments in params.yaml and the policy
+    # given a project with comments in params.yaml, and the template's model card text
+    template_card(workdir)
     (workdir / "params.yaml").write_text("# keep me\n" + (workdir / "params.yaml").read_text())
     # when init-data adopts a census-like table
     result = init_census(workdir)
@@ -216,9 +227,7 @@ def test_a_model_card_with_template_text_fails_on_your_own_data(workdir, setting
     # given the sample as the user's own file, and the card text the template wrote
     sample_data.generate(3000, seed=42).to_csv(workdir / "mine.csv", index=False)
     own = settings.model_copy(update={"data": settings.data.model_copy(update={"source": "mine.csv"})})
-    path = workdir / "governance/policy.yaml"
-    text = path.read_text().replace("\nprofile: ", f"\nprofile: {profile}\n# was: ", 1)
-    path.write_text(text)
+    template_card(workdir, profile)
     policy = load_policy()
     for name in ("ingest", "validate-data", "train", "evaluate"):
         run_step(name, own, policy)
