@@ -1,8 +1,9 @@
 """Prune what the chosen options switch off, then validate the baked project.
 
-The validator is the generated package's own `checks` module, the same code the
-project's `make validate` and CI run later. A finding fails the bake, and
-cookiecutter then removes the output folder.
+The validator is the template's own `validator/` package, imported from the
+template checkout (offline): the same code, at the same version, that the
+project's pre-commit hook, `make validate` and CI run later. A finding fails
+the bake, and cookiecutter then removes the output folder.
 """
 
 import shutil
@@ -10,6 +11,10 @@ import sys
 from pathlib import Path
 
 PACKAGE = "{{ cookiecutter.package_name }}"
+# Where cookiecutter found the template (a local folder, or its clone of a git
+# repository); cruft renders without it, and then an installed validator is used.
+# {% set repo_dir = cookiecutter._repo_dir if cookiecutter._repo_dir is defined else "" %}
+TEMPLATE_DIR = "{{ repo_dir | escaped }}"
 OPTIONS = {
     "orchestrators": "{{ cookiecutter.orchestrators }}",
     "experiment_tracking": "{{ cookiecutter.experiment_tracking }}",
@@ -62,11 +67,11 @@ def prune(root: Path) -> None:
 
 
 def validate(root: Path) -> list[str]:
-    sys.path.insert(0, str(root / "src"))
-    from importlib import import_module
+    if TEMPLATE_DIR:
+        sys.path.insert(0, str(Path(TEMPLATE_DIR) / "validator" / "src"))
+    from mlops_validator import check
 
-    checks = import_module(f"{PACKAGE}.checks")
-    return [finding.format() for finding in checks.validate_tree(root)]
+    return [finding.format() for finding in check(root).findings]
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import pairwise_matrix, run_in, run_project
+from conftest import pairwise_matrix, run_in
 
 LEFTOVER_JINJA = re.compile(r"{{|{%|cookiecutter\.")
 
@@ -55,7 +55,7 @@ def test_default_bake_has_the_expected_files(default_project):
         "docs/governance.md",
         "tests/test_governance.py",
         "src/mlops_demo/pipelines/local.py",
-        "src/mlops_demo/checks/__init__.py",
+        ".pre-commit-config.yaml",
         "tests/test_steps.py",
         "tests/test_cli.py",
     }
@@ -88,7 +88,7 @@ def test_proprietary_license_writes_no_license_file(bake):
 
 def test_every_configuration_passes_its_own_validator_and_ruff(config, bake):
     project = bake(**config)
-    assert "no findings" in run_project(project, "validate").stdout
+    assert "no findings" in run_in(project, sys.executable, "-m", "mlops_validator").stdout
     ruff = str(Path(sys.executable).parent / "ruff")
     run_in(project, ruff, "check", "src", "tests")
     run_in(project, ruff, "format", "--check", "src", "tests")
@@ -108,5 +108,15 @@ def test_user_text_is_quoted_into_pyproject(bake):
 def test_pairwise_configurations_bake_with_zero_findings(bake, options):
     # the post-generation hook already fails a bake with findings; check the CLI agrees
     project = bake(**options)
-    result = run_project(project, "validate", "--format", "json")
+    result = run_in(project, sys.executable, "-m", "mlops_validator", "--format", "json")
     assert json.loads(result.stdout) == [], result.stdout
+
+
+def test_no_bake_ships_validator_code(bake):
+    # given the option that keeps the most code, and the one that keeps the least manifests
+    for options in ({}, {"orchestrators": "kfp"}):
+        project = bake(**options)
+        # then the runtime package holds no rule code: the validator lives in the template
+        leftovers = [p.name for p in (project / "src").rglob("*.py") if "RULE_IDS" in p.read_text()]
+        assert not leftovers, f"validator code in the runtime package: {leftovers}"
+        assert not (project / "src" / project.name.replace("-", "_") / "checks").exists()

@@ -105,7 +105,7 @@ def test_a_fair_table_is_adopted_run_tested_and_validated(bake):
     )
     assert tests.returncode == 0, f"baked tests failed on adopted data:\n{tests.stdout[-4000:]}"
     # and validate finds nothing
-    assert "no findings" in run_project(project, "validate").stdout
+    assert "no findings" in run_in(project, sys.executable, "-m", "mlops_validator").stdout
 
 
 @pytest.mark.slow
@@ -139,4 +139,4 @@ def test_an_unfair_table_fails_one_line_per_gate_and_only_the_contract_tests_fai
     ]
     assert "fairness gate failed for gender" in tests.stdout, tests.stdout[-4000:]
     # and validate finds nothing wrong with the files themselves
-    assert "no findings" in run_project(project, "validate").stdout
+    assert "no findings" in run_in(project, sys.executable, "-m", "mlops_validator").stdout

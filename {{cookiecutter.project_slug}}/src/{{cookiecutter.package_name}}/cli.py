@@ -1,4 +1,4 @@
-"""Command line: one command per ML step, plus the local pipeline and repo checks.
+"""Command line: one command per ML step, plus the local pipeline and its lineage.
 
 Mistakes a user can fix (bad data, bad settings, a missing file) print one line
 and exit 2; a traceback means a bug.
@@ -251,41 +251,6 @@ def check(events: Path | None) -> None:
     if found:
         raise SystemExit(1)
     click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
-
-
-@cli.command()
-@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate(root: Path, fmt: str) -> None:
-    """Check the repository's manifests and policy files; exit 1 on findings."""
-    import json
-
-    from .checks import validate_tree
-
-    findings = validate_tree(root) + _params_findings(root)
-    if fmt == "json":
-        click.echo(json.dumps([finding.as_dict() for finding in findings], indent=2))
-    else:
-        for finding in findings:
-            click.echo(finding.format())
-        click.echo(f"{len(findings)} finding(s)" if findings else "validate: no findings", err=bool(findings))
-    if findings:
-        raise SystemExit(1)
-
-
-def _params_findings(root: Path) -> list:
-    """GOV-PARAMS: params.yaml and the policy agree (target, sensitive and excluded columns, gates)."""
-    from .checks.findings import Finding
-    from .governance.policy import mismatches
-
-    params, policy = root / DEFAULT_PARAMS, root / DEFAULT_POLICY
-    if not (params.is_file() and policy.is_file()):
-        return []
-    try:
-        problems = mismatches(load_policy(policy), load_settings(params).data)
-    except ProjectError as exc:  # a malformed file: the rules above report it, or say so here
-        problems = [str(exc)]
-    return [Finding(str(DEFAULT_PARAMS), 1, "GOV-PARAMS", problem) for problem in problems]
 
 {%- if cookiecutter.orchestrators != "tekton" %}
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ProjectError
+from .errors import InvalidFile, ProjectError
 
 PARAMS_ENV = "{{ cookiecutter.package_name | upper }}_PARAMS"
 # Set by whoever orchestrates a run (LOCAL{% if cookiecutter.orchestrators != "tekton" %}, KFP{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, TEKTON{% endif %}) and by the pipeline run
@@ -113,12 +113,9 @@ def load_yaml_model(path: Path, model: type[ModelT], option: str) -> ModelT:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
-            + _did_you_mean(model, err)
-            for err in exc.errors()
-        )
-        raise ProjectError(f"{path}: {problems}") from None
+        problems = [(tuple(err["loc"]), err["msg"] + _did_you_mean(model, err)) for err in exc.errors()]
+        text = "; ".join(f"{'.'.join(str(p) for p in loc) or '(top level)'}: {msg}" for loc, msg in problems)
+        raise InvalidFile(f"{path}: {text}", problems) from None
 
 
 def _did_you_mean(model: type[BaseModel], error: dict) -> str:

@@ -28,8 +28,14 @@ class ColumnRule(_Strict):
     dtype: Literal["int", "float", "str"]
     min: float | None = None
     max: float | None = None
-    allowed: tuple[str | int, ...] | None = None
+    allowed: tuple[str | int, ...] | None = Field(None, min_length=1)
     nullable: bool = False
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> "ColumnRule":
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
 
 
 class DataPolicy(_Strict):

@@ -1,9 +1,9 @@
 """Security rules for Tekton steps, Kubernetes containers and RBAC."""
 
-from ..checks.findings import Finding
-from ..checks.loader import Tree, line_of, value_line
-from ..checks.tekton import is_tekton
-from ..checks.variables import references
+from .findings import Finding
+from .loader import Tree, line_of, value_line
+from .tekton import is_tekton
+from .variables import references
 
 RULE_IDS = {
     "SEC-SCRIPT-INJECTION": "a step script holds `$(params.x)`, `$(tt.params.x)` or `$(workspaces.x)` inline",

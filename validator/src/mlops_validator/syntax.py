@@ -1,7 +1,7 @@
 """Files parse: YAML (with no key given twice) and Python."""
 
-from ..checks.findings import Finding
-from ..checks.loader import Tree
+from .findings import Finding
+from .loader import Tree
 
 # YAML-PARSE and YAML-DUPLICATE-KEY are found while loading (checks/loader.py).
 RULE_IDS = {

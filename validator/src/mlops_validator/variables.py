@@ -7,7 +7,7 @@ namespaces Tekton itself substitutes are reported; anything else is left alone.
 import re
 from dataclasses import dataclass
 
-from ..checks.loader import LineStr
+from .loader import LineStr
 
 NAMESPACES = {"params", "workspaces", "results", "tasks", "tt", "context", "steps", "step"}
 _REFERENCE = re.compile(

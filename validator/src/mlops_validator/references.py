@@ -8,8 +8,8 @@ usually has), and holds no variable, glob or URL syntax. Generated folders
 
 import re
 
-from ..checks.findings import Finding
-from ..checks.loader import SKIP_DIRS, Tree
+from .findings import Finding
+from .loader import SKIP_DIRS, Tree
 
 RULE_IDS = {
     "REF-PATH": "the Makefile, README.md or a CI file names a repository path that does not exist",

@@ -1,6 +1,6 @@
 """Every rule, in one place: the checks to run and the rule ids they report."""
 
-from ..checks import governance, kubernetes, references, security, syntax, tekton
+from . import governance, kubernetes, references, security, suppressions, syntax, tekton
 
 RULES = (
     syntax.python_compiles,
@@ -12,7 +12,7 @@ RULES = (
     references.references,
 )
 
-# rule id -> what it catches; docs/validation-rules.md explains each one.
+# rule id -> what it catches; validator/RULES.md explains each one.
 RULE_IDS = {
     **syntax.RULE_IDS,
     **kubernetes.RULE_IDS,
@@ -20,4 +20,5 @@ RULE_IDS = {
     **security.RULE_IDS,
     **governance.RULE_IDS,
     **references.RULE_IDS,
+    **suppressions.RULE_IDS,
 }

@@ -10,9 +10,9 @@ repository, so what it needs is not checked.
 
 from dataclasses import dataclass
 
-from ..checks.findings import Finding
-from ..checks.loader import Tree, line_of, value_line
-from ..checks.variables import references, references_under
+from .findings import Finding
+from .loader import Tree, line_of, value_line
+from .variables import references, references_under
 
 RULE_IDS = {
     "TKN-PARAM-REF": "a `$(params.x)` or `$(tt.params.x)` names a param that is not declared",

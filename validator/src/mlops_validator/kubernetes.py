@@ -2,8 +2,8 @@
 
 import re
 
-from ..checks.findings import Finding
-from ..checks.loader import Tree, line_of
+from .findings import Finding
+from .loader import Tree, line_of
 
 RULE_IDS = {
     "K8S-APIVERSION": "a Kubernetes manifest has no apiVersion (or not a string)",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ..checks.findings import Finding
+from .findings import Finding
 
 SKIP_DIRS = {
     ".git",
@@ -21,12 +21,8 @@ SKIP_DIRS = {
     "node_modules",
     "__pycache__",
     "artifacts",
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
     "mlruns",
-{%- endif %}
-{%- if cookiecutter.data_versioning == "dvc" %}
     ".dvc",
-{%- endif %}
     "build",
     "dist",
     ".pytest_cache",
@@ -182,6 +178,7 @@ class Tree:
     files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what could not be checked, and why
 
     def objects(self):
         """(document, mapping) for every YAML document that is a Kubernetes object."""
