@@ -110,6 +110,8 @@ def test_init_data_reports_every_mistake_at_once_and_writes_nothing(workdir):
 def test_init_data_points_at_an_id_column_and_small_groups(workdir):
     # given a table whose ID is not excluded and whose groups are small for the strict limit
     census(rows=600).to_csv(workdir / "census.csv", index=False)
+    path = workdir / "governance/policy.yaml"
+    path.write_text(yaml.safe_dump(yaml.safe_load(path.read_text()) | {"profile": "strict"}))
     args = [
         "init-data",
         "census.csv",
