@@ -20,18 +20,18 @@ demo: $(BIN)/.installed  ## bake the default project, install it, run its pipeli
 	@echo "demo project: $(DEMO_PROJECT) (outputs under $(DEMO_PROJECT)/artifacts)"
 
 test: $(BIN)/.installed  ## lint the template, bake every option, run the baked projects' tests
-	$(BIN)/ruff check hooks tests scripts benchmarks validator local_extensions.py
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check cookiecutter_mlops_reference hooks tests scripts benchmarks validator local_extensions.py
+	$(BIN)/python -m pytest -n 2 --durations=15
 
 test-thorough: $(BIN)/.installed  ## the hostile-input property test with 3,000 examples instead of 300
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_hostile_input.py
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check hooks tests scripts benchmarks validator local_extensions.py
-	$(BIN)/ruff format --check hooks tests scripts benchmarks validator local_extensions.py
+	$(BIN)/ruff check cookiecutter_mlops_reference hooks tests scripts benchmarks validator local_extensions.py
+	$(BIN)/ruff format --check cookiecutter_mlops_reference hooks tests scripts benchmarks validator local_extensions.py
 
 format: $(BIN)/.installed  ## ruff-format the template's own files and, through a bake, the generated ones
-	$(BIN)/ruff format hooks tests scripts benchmarks validator local_extensions.py
+	$(BIN)/ruff format cookiecutter_mlops_reference hooks tests scripts benchmarks validator local_extensions.py
 	$(BIN)/python scripts/format_template.py
 
 bench: $(BIN)/.installed  ## measure bake time, validator throughput, pipeline overhead, install time

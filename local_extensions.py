@@ -5,6 +5,7 @@ cookiecutter loads this module through `_extensions` in cookiecutter.json.
 """
 
 import sys
+from pathlib import Path
 
 from cookiecutter.utils import simple_filter
 from jinja2 import Environment, TemplateSyntaxError, meta
@@ -40,7 +41,10 @@ def escaped(value: object) -> str:
     return _escape(str(value))
 
 
-CONTEXT = {"cookiecutter", "_cookiecutter"}  # the names cookiecutter renders with
+# Resolved when cookiecutter imports this module, from the folder the user ran it in: a
+# template given as a relative path (`cookiecutter .`) is relative to that folder.
+CHECKOUT = str(Path(__file__).resolve().parent)
+CONTEXT = {"cookiecutter", "_cookiecutter", "template_checkout"}  # the names templates render with
 
 
 class RefuseBrokenAnswers(Extension):
@@ -79,3 +83,15 @@ class RefuseBrokenAnswers(Extension):
                 print(f"error: answer {source!r}: {rule}", file=sys.stderr)
                 raise SystemExit(1)
         return source
+
+
+class TemplateCheckout(Extension):
+    """`template_checkout`: the folder this template is checked out in, so the hooks can import
+    the template's own modules from it (a hook runs from a temporary copy of itself and cannot
+    import what sits beside it, cookiecutter#824). cookiecutter also passes the folder as
+    `cookiecutter._repo_dir`; cruft does not, and for a remote template `_template` is a URL.
+    """
+
+    def __init__(self, environment: Environment):
+        super().__init__(environment)
+        environment.globals["template_checkout"] = CHECKOUT

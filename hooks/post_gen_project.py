@@ -13,7 +13,10 @@ from pathlib import Path
 PACKAGE = "{{ cookiecutter.package_name }}"
 # Where cookiecutter found the template (a local folder, or its clone of a git
 # repository); cruft renders without it, and then an installed validator is used.
+# `_repo_dir` is as given (`cookiecutter .` gives ".", and this hook runs in the
+# project folder): when relative, the folder local_extensions.py came from.
 # {% set repo_dir = cookiecutter._repo_dir if cookiecutter._repo_dir is defined else "" %}
+# {% set repo_dir = repo_dir if repo_dir.startswith("/") else template_checkout | default("") %}
 TEMPLATE_DIR = "{{ repo_dir | escaped }}"
 OPTIONS = {
     "orchestrators": "{{ cookiecutter.orchestrators }}",
@@ -26,10 +29,20 @@ PKG = f"src/{PACKAGE}"
 # What each component owns. A component not selected loses these paths; the
 # rest of its traces are Jinja conditions inside shared files.
 COMPONENT_PATHS = {
-    "tekton": ["tekton", "deploy", "docs/tekton.md", "tests/test_tekton.py"],
+    "tekton": [
+        "tekton",
+        "deploy",
+        "docs/tekton.md",
+        "tests/test_tekton.py",
+        f"{PKG}/pipelines/tekton_step.py",
+        f"{PKG}/pipelines/tekton_commands.py",
+    ],
     "kfp": [
         f"{PKG}/pipelines/kfp.py",
         f"{PKG}/pipelines/kfp_task.py",
+        f"{PKG}/pipelines/kfp_local.py",
+        f"{PKG}/pipelines/kfp_client.py",
+        f"{PKG}/pipelines/kfp_commands.py",
         "docs/kubeflow.md",
         "tests/test_kfp.py",
     ],
@@ -40,7 +53,14 @@ COMPONENT_PATHS = {
         "docs/experiment-tracking.md",
         "tekton/tracking-config.yaml",
     ],
-    "dvc": ["dvc.yaml", ".dvc", ".dvcignore", "tests/test_dvc.py", "docs/data-versioning.md"],
+    "dvc": [
+        f"{PKG}/data_versions.py",
+        "dvc.yaml",
+        ".dvc",
+        ".dvcignore",
+        "tests/test_dvc.py",
+        "docs/data-versioning.md",
+    ],
     "github-actions": [".github"],
     "gitlab-ci": [".gitlab-ci.yml"],
 }
@@ -74,6 +94,35 @@ def validate(root: Path) -> list[str]:
     return [finding.format() for finding in check(root).findings]
 
 
+# The next steps for these options, from the template's own package, found as
+# pre_gen_project.py finds its rules.
+CHECKOUTS = [
+    "{{ cookiecutter._repo_dir | default('') | escaped }}",
+    "{{ template_checkout | default('') | escaped }}",
+    "{{ cookiecutter._template | default('') | escaped }}",
+]
+OUTPUT_DIR = "{{ cookiecutter._output_dir | default('') | escaped }}"
+ANSWERS = {**OPTIONS, "lineage_transport": "{{ cookiecutter.lineage_transport }}"}
+
+
+def print_next_steps(project: Path) -> None:
+    """What to run now; a template checkout without the module prints nothing rather than fail a good bake."""
+    import importlib.util
+
+    for place in filter(Path.is_absolute, map(Path, filter(None, CHECKOUTS))):
+        path = Path(place, "cookiecutter_mlops_reference", "next_steps.py")
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location("_template_next_steps", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            text = module.next_steps(ANSWERS, project, OUTPUT_DIR)
+            try:
+                print(text, flush=True)
+            except OSError:  # stdout closed (`| head`): the bake itself succeeded
+                pass
+            return
+
+
 if __name__ == "__main__":
     project = Path.cwd()
     prune(project)
@@ -82,4 +131,6 @@ if __name__ == "__main__":
         print(f"error: {line}", file=sys.stderr)
     if findings:
         print(f"error: the baked project failed validation ({len(findings)} findings)", file=sys.stderr)
-    sys.exit(1 if findings else 0)
+    if findings:
+        sys.exit(1)
+    print_next_steps(project)

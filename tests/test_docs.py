@@ -43,7 +43,8 @@ def shell(line: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
 
 def test_every_unmarked_command_is_run_by_a_test():
     run_here = {
-        "README.md": {"make demo"},
+        # the bare command asks questions: tests/test_command.py answers them through tmux
+        "README.md": {"make demo", "cookiecutter-mlops-reference", *readme_bake_lines()},
         "workshop.md": set(to_run(TEMPLATE / "reference-docs" / "workshop.md")),
         "real-cluster.md": {"mlops-demo compile --output pipeline.yaml"},
     }
@@ -58,6 +59,32 @@ def test_every_make_target_the_readme_names_has_a_recipe():
     named = set(re.findall(r"\bmake ([a-z][\w-]*)", (TEMPLATE / "README.md").read_text()))
     assert {"demo", "test"} <= named, named
     assert named <= recipes, f"README names make targets without a recipe: {sorted(named - recipes)}"
+
+
+def readme_bake_lines() -> list[str]:
+    """README's offline lines for baking from a clone: the address, the command, plain cookiecutter."""
+    return [
+        line
+        for line in to_run(TEMPLATE / "README.md")
+        if line.startswith(("TEMPLATE_REPO=", "cookiecutter-mlops-reference ", "cookiecutter "))
+    ]
+
+
+def test_readme_bakes_from_a_clone_as_written(tmp_path):
+    # given a folder holding the clone, and the command and cookiecutter on the PATH
+    (tmp_path / "cookiecutter-mlops-reference").symlink_to(TEMPLATE)
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "cookiecutter-mlops-reference").is_file(), "the command is not installed"
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    lines = readme_bake_lines()
+    assert len(lines) >= 5, f"README lost its bake examples: {lines}"
+    # when README's lines run in order, in one shell
+    result = shell("set -e\n" + "\n".join(lines), tmp_path, env)
+    # then every project they name was baked, each with its next steps
+    for project in ("workshop-kit", "credit-risk", "plain-cookiecutter"):
+        assert (tmp_path / project / ".cookiecutter.json").is_file(), f"{project} not baked:\n{result.stdout}"
+    assert result.stdout.count("Next steps:") == 3, result.stdout
+    assert "workshop-minimal" in result.stdout, "--list-presets printed no presets"
 
 
 @pytest.mark.slow

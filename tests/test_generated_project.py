@@ -7,8 +7,23 @@ from importlib import metadata
 
 import pytest
 import tomllib
-from conftest import overlay_venv, run_in, run_project
+from conftest import option_matrix, overlay_venv, run_in, run_project
 from packaging.requirements import Requirement
+
+
+def runs_slow_tests(config: dict) -> bool:
+    """One configuration with KFP and MLflow runs the baked slow tests (the kfp.local runs);
+    the others run the rest, so the same slow runs are not repeated per configuration."""
+    with_kfp_and_mlflow = [
+        c for c in option_matrix() if c["orchestrators"] != "tekton" and c["experiment_tracking"] == "mlflow"
+    ]
+    slow_config = with_kfp_and_mlflow[0] if with_kfp_and_mlflow else None
+    return not config or config == slow_config
+
+
+def test_one_matrix_configuration_runs_the_baked_slow_tests():
+    slow = [config for config in option_matrix() if runs_slow_tests(config)]
+    assert len(slow) == 1, f"configurations running the slow tests: {slow}"
 
 
 def test_baked_project_tests_pass(config, bake, monkeypatch):
@@ -18,7 +33,9 @@ def test_baked_project_tests_pass(config, bake, monkeypatch):
     for name in ("OPENLINEAGE_URL", "MLFLOW_TRACKING_URI"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv(f"{project.name.replace('-', '_').upper()}_PARENT_RUN_ID", "someone-elses-run")
-    result = run_in(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
+    marker = "slow or not slow" if runs_slow_tests(config) else "not slow"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marker]
+    result = run_in(project, *command, check=False)
     assert result.returncode == 0, f"baked tests failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
 
 

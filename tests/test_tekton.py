@@ -80,14 +80,14 @@ def test_every_task_documents_its_params_results_and_workspaces(default_project)
         assert security["runAsNonRoot"] and not security["allowPrivilegeEscalation"], name
 
 
-def test_deploy_runs_only_when_the_gate_passed(default_project):
+def test_deploy_runs_only_when_the_gate_passed_on_a_releasing_run(default_project):
     (pipeline,) = [doc for _, doc in tekton_documents(default_project) if doc["kind"] == "Pipeline"]
     tasks = {task["name"]: task for task in pipeline["spec"]["tasks"]}
     for gated in ("package", "build-image", "deploy", "submit-kfp"):
-        (when,) = tasks[gated]["when"]
-        assert when == {"input": "$(tasks.govern.results.verdict)", "operator": "in", "values": ["pass"]}, (
-            gated
-        )
+        assert tasks[gated]["when"] == [
+            {"input": "$(tasks.govern.results.verdict)", "operator": "in", "values": ["pass"]},
+            {"input": "$(params.release)", "operator": "in", "values": ["true"]},
+        ], gated
     assert tasks["fetch-source"]["taskRef"]["resolver"] == "hub"
     assert [task["name"] for task in pipeline["spec"]["finally"]] == ["report"]
 
@@ -233,7 +233,7 @@ class LocalPipelineRun:
             self.results[name] = self.catalog_task({p["name"]: p["value"] for p in ref["params"]}, workspaces)
             self.status[name] = "Succeeded"
             return
-        ok, self.results[name] = self.run_task(self.tasks[ref["name"]], params, workspaces)
+        ok, self.results[name] = self.run_task(self.tasks[ref["name"]], params, workspaces, name)
         self.status[name] = "Succeeded" if ok else "Failed"
 
     def catalog_task(self, ref: dict, workspaces: dict) -> dict:
@@ -249,13 +249,14 @@ class LocalPipelineRun:
             return {"IMAGE_DIGEST": "sha256:" + "1" * 64, "IMAGE_URL": self.params["image"]}
         raise AssertionError(f"no stand-in for catalog task {ref}")
 
-    def run_task(self, task: dict, given: dict, workspaces: dict) -> tuple[bool, dict]:
+    def run_task(self, task: dict, given: dict, workspaces: dict, run_name: str) -> tuple[bool, dict]:
+        """Run the Task `task` as the pipeline task `run_name` (one Task may run under several)."""
         spec, name = task["spec"], task["metadata"]["name"]
         declared = {p["name"]: p for p in spec.get("params", [])}
         assert set(given) <= set(declared), f"{name}: the Task has no params {set(given) - set(declared)}"
         params = {n: given.get(n, p.get("default")) for n, p in declared.items()}
         assert None not in params.values(), f"{name}: a required param is not given: {params}"
-        results_dir = self.root / "results" / name
+        results_dir = self.root / "results" / run_name
         results_dir.mkdir(parents=True)
         values = {f"params.{n}": v for n, v in params.items()}
         for ws in spec.get("workspaces", []):
@@ -295,13 +296,13 @@ class LocalPipelineRun:
                 env[item["name"]] = substitute(item["value"])
             cwd = Path(substitute(step.get("workingDir", str(self.root))))
             if "script" in step:
-                script = self.root / f"{name}-{step['name']}.sh"
+                script = self.root / f"{run_name}-{step['name']}.sh"
                 script.write_text(substitute(step["script"]))
                 command = ["sh", str(script)]
             else:
                 command = [substitute(c) for c in step["command"] + step.get("args", [])]
             done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-            self.log += f"--- {name}/{step['name']} (exit {done.returncode})\n{done.stdout}{done.stderr}"
+            self.log += f"--- {run_name}/{step['name']} (exit {done.returncode})\n{done.stdout}{done.stderr}"
             if done.returncode != 0:
                 return False, {}
         results = {path.name: path.read_text() for path in results_dir.iterdir()}

@@ -49,6 +49,8 @@ spec:
       runAsNonRoot: true
       runAsUser: 65532
       allowPrivilegeEscalation: false
+      seccompProfile:
+        type: RuntimeDefault
   steps:
     - name: greet
       image: registry.example.com/tools:1.2.3
@@ -79,6 +81,7 @@ spec:
       value: $(tasks.second.results.digest)
   tasks:
     - name: first
+      timeout: 10m
       taskRef:
         name: vt-greet
       params:
@@ -88,6 +91,7 @@ spec:
         - name: output
           workspace: shared
     - name: second
+      timeout: 10m
       runAfter:
         - first
       taskRef:
@@ -99,6 +103,7 @@ spec:
         - name: output
           workspace: shared
     - name: remote
+      timeout: 10m
       taskRef:
         resolver: hub
         params:
@@ -106,6 +111,7 @@ spec:
             value: git-clone
   finally:
     - name: report
+      timeout: 5m
       taskRef:
         name: vt-greet
       params:
@@ -116,6 +122,12 @@ spec:
           workspace: shared
 """,
     RUN: """\
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: vt-steps
+automountServiceAccountToken: false
+---
 apiVersion: tekton.dev/v1
 kind: PipelineRun
 metadata:
@@ -123,6 +135,8 @@ metadata:
 spec:
   pipelineRef:
     name: vt-pipeline
+  taskRunTemplate:
+    serviceAccountName: vt-steps
   params:
     - name: message
       value: hello
@@ -170,6 +184,12 @@ spec:
   serviceAccountName: vt-triggers
   triggers:
     - name: push
+      interceptors:
+        - ref:
+            name: cel
+          params:
+            - name: filter
+              value: body.ref == 'refs/heads/main'
       bindings:
         - ref: vt-binding
       template:
@@ -184,6 +204,27 @@ rules:
   - apiGroups: ["triggers.tekton.dev"]
     resources: ["eventlisteners", "triggerbindings", "triggertemplates"]
     verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: vt-deployer
+rules:
+  - apiGroups: ["serving.kserve.io"]
+    resources: ["inferenceservices"]
+    verbs: ["get", "create", "patch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: vt-deployer
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: vt-deployer
+subjects:
+  - kind: ServiceAccount
+    name: vt-deployer
 """,
 }
 
@@ -227,6 +268,23 @@ def edit(root: Path, rel: str, old: str, new: str) -> str:
 
 # rule, file, text to replace, replacement, marker of the line the finding must point at
 DEFECTS = [
+    (
+        "SEC-SECCOMP",
+        TASK,
+        "      seccompProfile:\n        type: RuntimeDefault\n",
+        "",
+        "- name: greet",
+    ),
+    ("TKN-TIMEOUT", PIPELINE, "- name: first\n      timeout: 10m\n", "- name: first\n", "name: first"),
+    ("SEC-SA-TOKEN", RUN, "automountServiceAccountToken: false\n", "", "serviceAccountName: vt-steps"),
+    ("SEC-SA-RIGHTS", RUN, "serviceAccountName: vt-steps", "serviceAccountName: vt-deployer", "vt-deployer"),
+    (
+        "TRIG-BRANCH-FILTER",
+        TRIGGERS,
+        "              value: body.ref == 'refs/heads/main'\n",
+        "              value: body.repository.private == false\n",
+        "- name: push",
+    ),
     (
         "YAML-DUPLICATE-KEY",
         TASK,

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import sample_data
+from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARAMS_ENV, PARENT_RUN_ENV, load_settings
+from {{ cookiecutter.package_name }}.settings import PARAMS_ENV, load_settings
 
 PROJECT = Path(__file__).resolve().parents[1]
 # Variables that would send a test's runs to the caller's servers or change what runs.

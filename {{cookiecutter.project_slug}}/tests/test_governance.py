@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from {{ cookiecutter.package_name }} import sample_data
 from {{ cookiecutter.package_name }}.cli import cli
+from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.model_card import SECTIONS
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV
 from {{ cookiecutter.package_name }}.steps import run_step
 from {{ cookiecutter.package_name }}.steps.govern import model_card_json
 

@@ -222,6 +222,7 @@ def test_compile_refuses_an_output_that_is_not_yaml(workdir):
     assert ".yaml" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(workdir):
     # given the local runner's results for the default seed
     assert invoke("run").exit_code == 0
@@ -243,6 +244,7 @@ def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(wo
     assert "KFP" in json.dumps(provenance), "provenance does not say KFP ran the steps"
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_skips_package_when_the_gate_fails(workdir):
     # given a policy no model can pass
     policy = yaml.safe_load((workdir / "governance/policy.yaml").read_text())
@@ -258,6 +260,7 @@ def test_kfp_local_skips_package_when_the_gate_fails(workdir):
     assert not (run / "package").exists(), "package ran although the gate failed"
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_step_error_is_one_line(workdir):
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     params["data"]["source"] = "missing.csv"
@@ -356,14 +359,17 @@ def test_submit_to_something_that_is_not_kfp_is_one_line_and_exit_2(workdir, com
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_a_task_rebuilds_settings_and_policy_from_the_parameters(settings, policy, monkeypatch):
-    from {{ cookiecutter.package_name }}.pipelines.kfp_task import ORCHESTRATOR_ENV, PARENT_RUN_ENV, task_inputs
+def test_a_task_rebuilds_settings_policy_and_run_context_from_the_parameters(settings, policy):
+    from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV
+    from {{ cookiecutter.package_name }}.lineage import as_run_id
+    from {{ cookiecutter.package_name }}.pipelines.kfp_task import task_inputs
 
-    # task_inputs marks the process as a KFP task: keep that out of the other tests
-    monkeypatch.setenv(ORCHESTRATOR_ENV, "LOCAL")
-    monkeypatch.setenv(PARENT_RUN_ENV, "")
+    # given the pipeline parameters compiled from params.yaml and the policy
     arguments = pipeline_arguments(load_settings(), load_policy())
-    rebuilt_settings, rebuilt_policy = task_inputs(arguments["params"], arguments["policy"], "run-1")
+    # when a task rebuilds its inputs, inside pipeline run "run-1"
+    rebuilt_settings, rebuilt_policy, context = task_inputs(arguments["params"], arguments["policy"], "run-1")
+    # then settings and policy are the same, the context names KFP and the run, and no env was written
     assert rebuilt_settings.data == settings.data and rebuilt_settings.model == settings.model
     assert rebuilt_policy == policy
-    assert os.environ[ORCHESTRATOR_ENV] == "KFP" and os.environ[PARENT_RUN_ENV] == "run-1"
+    assert (context.orchestrator, context.parent_run_id) == ("KFP", as_run_id("run-1")), context
+    assert ORCHESTRATOR_ENV not in os.environ and PARENT_RUN_ENV not in os.environ, "a task wrote env"

@@ -11,8 +11,8 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Config, Transport
 
+from {{ cookiecutter.package_name }} import context as context_module
 from {{ cookiecutter.package_name }} import lineage, sample_data
-from {{ cookiecutter.package_name }} import settings as settings_module
 from {{ cookiecutter.package_name }}.cli import cli
 
 STEP_NAMES = ["ingest", "validate-data", "train", "evaluate", "govern", "package"]
@@ -31,13 +31,10 @@ class ListTransport(Transport):
         self.events.append(json.loads(Serde.to_json(event)))
 
 
-@pytest.fixture(autouse=True)
-def fresh_lineage(monkeypatch):
-    """Each test starts with lineage sending (an earlier outage stops a process from trying).
+class Recorded(list):
+    """The events a test's commands sent; `client` is what to hand the CLI (`obj=`)."""
 
-    (conftest also unsets the variables openlineage-python derives from OPENLINEAGE_URL
-    when a client is made: it sets them process-wide, so they outlive the test.)"""
-    monkeypatch.setattr(lineage, "_broken", False)
+    client: OpenLineageClient
 
 
 @pytest.fixture
@@ -51,9 +48,11 @@ def events_file(workdir, monkeypatch):
 
 @pytest.fixture
 def events(workdir):
+    """A list transport injected into the CLI: pass `obj=events.client` to CliRunner.invoke."""
     transport = ListTransport()
-    with lineage.use_client(OpenLineageClient(transport=transport)):
-        yield transport.events
+    transport.events = recorded = Recorded()
+    recorded.client = OpenLineageClient(transport=transport)
+    return recorded
 
 
 def by_job(events, state):
@@ -69,7 +68,7 @@ def set_params(workdir, **sections):
 
 def test_run_reports_every_step_as_a_child_of_the_pipeline_run(events):
     # when the local pipeline runs
-    assert CliRunner().invoke(cli, ["run"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 0
     # then each step STARTs and COMPLETEs, with the pipeline run as its parent
     started, completed = by_job(events, "START"), by_job(events, "COMPLETE")
     assert set(STEP_NAMES) <= set(completed), f"missing COMPLETE for {set(STEP_NAMES) - set(completed)}"
@@ -82,7 +81,7 @@ def test_run_reports_every_step_as_a_child_of_the_pipeline_run(events):
 
 
 def test_datasets_carry_schema_quality_and_statistics(events, workdir):
-    assert CliRunner().invoke(cli, ["run"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 0
     completed = by_job(events, "COMPLETE")
     raw = str((workdir / "artifacts/data/raw.csv").resolve())
     (ingested,) = completed["ingest"]["outputs"]
@@ -95,7 +94,7 @@ def test_datasets_carry_schema_quality_and_statistics(events, workdir):
 
 
 def test_govern_run_carries_the_governance_facet(events):
-    assert CliRunner().invoke(cli, ["run"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 0
     facet = by_job(events, "COMPLETE")["govern"]["run"]["facets"]["{{ cookiecutter.package_name }}_governance"]
     assert facet["verdict"] == "pass" and facet["gates"], facet
     assert facet["_schemaURL"].endswith("GovernanceRunFacet.json#/$defs/GovernanceRunFacet")
@@ -106,7 +105,7 @@ def test_failed_gate_is_a_fail_event_with_the_verdict(events, workdir):
     sample_data.generate(5000, seed=42, bias=1.0).to_csv(workdir / "biased.csv", index=False)
     set_params(workdir, data={"source": "biased.csv"})
     # when the pipeline runs, then govern FAILs with verdict fail and package never starts
-    assert CliRunner().invoke(cli, ["run"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 2
     failed = by_job(events, "FAIL")
     assert failed["govern"]["run"]["facets"]["{{ cookiecutter.package_name }}_governance"]["verdict"] == "fail"
     assert "package" not in by_job(events, "START"), "package ran after a failed gate"
@@ -209,11 +208,11 @@ def test_lineage_can_be_disabled(workdir, events_file, monkeypatch):
 
 def test_an_orchestrator_names_the_parent_run_and_a_retried_step_is_the_same_run(events, monkeypatch):
     # given an orchestrator's task passing its pipeline run's id (not a UUID)
-    monkeypatch.setenv(settings_module.ORCHESTRATOR_ENV, "{{ 'kfp' if cookiecutter.orchestrators == 'kfp' else 'tekton' }}")
-    monkeypatch.setenv(settings_module.PARENT_RUN_ENV, "pipelinerun-uid-1234")
+    monkeypatch.setenv(context_module.ORCHESTRATOR_ENV, "{{ 'kfp' if cookiecutter.orchestrators == 'kfp' else 'tekton' }}")
+    monkeypatch.setenv(context_module.PARENT_RUN_ENV, "pipelinerun-uid-1234")
     # when the same step runs twice (a retry)
     for _ in range(2):
-        assert CliRunner().invoke(cli, ["ingest"]).exit_code == 0
+        assert CliRunner().invoke(cli, ["ingest"], obj=events.client).exit_code == 0
     # then both are one run, under one parent derived from that id, reported as that orchestrator
     parents = {e["run"]["facets"]["parent"]["run"]["runId"] for e in events}
     assert len(events) == 4 and len(parents) == 1, events

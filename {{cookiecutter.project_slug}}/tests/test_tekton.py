@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from {{ cookiecutter.package_name }}.cli import cli
+from {{ cookiecutter.package_name }}.pipelines.tekton_step import RESULTS
 from {{ cookiecutter.package_name }}.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,13 +35,48 @@ def scripts():
                 yield f"{name}/{step['name']}", step["script"]
 
 
-def test_every_step_has_a_task_and_the_pipeline_runs_them_in_order():
-    pipeline = load(TEKTON / "pipeline.yaml")[0]
-    order = [task["taskRef"].get("name") for task in pipeline["spec"]["tasks"]]
+def step_tasks(pipeline: dict) -> list[tuple[str, str]]:
+    """(pipeline task name, step) for every pipeline task that runs the ml-step Task."""
+    return [
+        (task["name"], next(p["value"] for p in task["params"] if p["name"] == "step"))
+        for task in pipeline["spec"]["tasks"]
+        if task["taskRef"].get("name") == "ml-step"
+    ]
+
+
+def test_the_pipeline_runs_every_step_in_order_through_the_one_step_task():
+    # given the steps in pipeline order
     steps = [step.name for step in STEPS]
-    assert set(steps) <= set(tasks()), f"steps without a Task: {set(steps) - set(tasks())}"
-    ran = [name for name in order if name in steps]
+    # then the Pipeline runs each once, in that order, through ml-step
+    ran = [step for _, step in step_tasks(load(TEKTON / "pipeline.yaml")[0])]
     assert ran == steps, f"the pipeline runs {ran}, the steps are {steps}"
+
+
+def test_the_step_task_declares_exactly_the_results_its_steps_write():
+    # given the results tekton_step.py writes per step
+    written = {result.name for results in RESULTS.values() for result in results}
+    spec = tasks()["ml-step"]["spec"]
+    declared = {result["name"] for result in spec["results"]}
+    # then the Task declares exactly those, and passes each one's path in the env the code reads
+    assert declared == written, f"declared only: {declared - written}; written only: {written - declared}"
+    env = {item["name"]: item["value"] for item in spec["steps"][0]["env"]}
+    for results in RESULTS.values():
+        for result in results:
+            assert env.get(result.env) == f"$(results.{result.name}.path)", f"{result.env} not passed"
+    assert set(RESULTS) == {step.name for step in STEPS}, "a step has no entry in RESULTS"
+
+
+def test_the_pipeline_reads_only_results_the_step_writes():
+    # given which step each pipeline task runs
+    pipeline = load(TEKTON / "pipeline.yaml")[0]
+    step_of = dict(step_tasks(pipeline))
+    # when the Pipeline references a result of one of them
+    text = (TEKTON / "pipeline.yaml").read_text(encoding="utf-8")
+    for task, result in re.findall(r"\$\(tasks\.([a-z-]+)\.results\.([a-z-]+)\)", text):
+        if task in step_of:
+            # then that step writes it
+            names = {r.name for r in RESULTS[step_of[task]]}
+            assert result in names, f"the pipeline reads {task}.{result}; {step_of[task]} writes {names}"
 
 
 def test_task_scripts_use_the_paths_in_params_yaml():

@@ -9,7 +9,7 @@ from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }} import lineage, sample_data, tracking
 from {{ cookiecutter.package_name }}.cli import cli
-from {{ cookiecutter.package_name }}.settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV
+from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV
 from {{ cookiecutter.package_name }}.steps import STEPS
 
 ORCHESTRATOR = "{{ 'KFP' if cookiecutter.orchestrators == 'kfp' else 'TEKTON' }}"  # one that runs a pod per step
@@ -17,13 +17,10 @@ ORCHESTRATOR = "{{ 'KFP' if cookiecutter.orchestrators == 'kfp' else 'TEKTON' }}
 
 @pytest.fixture(autouse=True)
 def local_store(workdir, monkeypatch):
-    """The default local store (conftest unsets the caller's), lineage to a file, a fresh process's state."""
+    """The default local store (conftest unsets the caller's), lineage to a file."""
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", "artifacts/lineage/events.jsonl")
     monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
-    monkeypatch.setattr(lineage, "_broken", False)
-    monkeypatch.setattr(tracking, "_broken", False)
-    monkeypatch.setattr(tracking, "_trackers", {})
     return workdir
 
 
@@ -73,7 +70,7 @@ def test_lineage_and_mlflow_name_each_other(workdir):
     # every step event, and the pipeline run's end, name the MLflow run
     naming = [e for e in events if e["job"]["name"] != lineage.PIPELINE_JOB or e["eventType"] == "COMPLETE"]
     assert len(naming) == 2 * len(STEPS) + 1
-    facets = [event["run"]["facets"].get(lineage.MLFLOW_FACET) for event in naming]
+    facets = [event["run"]["facets"].get(tracking.MLFLOW_FACET) for event in naming]
     assert all(f and f["runId"] == recorded.info.run_id for f in facets), "an event lacks the MLflow run"
     # and the MLflow run names the pipeline's lineage run
     pipeline_runs = {e["run"]["runId"] for e in events if e["job"]["name"] == lineage.PIPELINE_JOB}
@@ -81,12 +78,12 @@ def test_lineage_and_mlflow_name_each_other(workdir):
 
 
 def test_steps_in_separate_processes_of_one_pipeline_run_share_one_mlflow_run(workdir, monkeypatch):
-    # given an orchestrator running each step in its own pod, all under one pipeline run
+    # given an orchestrator running each step in its own pod (each CLI call builds a fresh
+    # run context, knowing no MLflow run yet), all under one pipeline run
     monkeypatch.setenv(ORCHESTRATOR_ENV, ORCHESTRATOR)
     monkeypatch.setenv(PARENT_RUN_ENV, "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f")
     statuses = []
     for step in STEPS:
-        monkeypatch.setattr(tracking, "_trackers", {})  # a new pod knows no run yet
         result = run(step.name)
         assert result.exit_code == 0, result.output
         statuses.append(recorded_runs()[1][0].info.status)
@@ -154,6 +151,7 @@ def test_tracking_outage_fails_the_run_when_tracking_is_required(workdir, monkey
 {%- if cookiecutter.orchestrators != "tekton" %}
 
 
+@pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
 def test_kfp_local_tasks_track_into_one_run_of_the_experiment_their_env_names(workdir, monkeypatch):
     monkeypatch.setenv(tracking.EXPERIMENT_ENV, "kfp-experiment")
     result = run("run", "--engine", "kfp-local")

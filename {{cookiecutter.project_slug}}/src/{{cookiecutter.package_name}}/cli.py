@@ -4,13 +4,19 @@ Mistakes a user can fix (bad data, bad settings, a missing file) print one line
 and exit 2; a traceback means a bug.
 """
 
+import importlib
+import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from .context import RunContext
 from .errors import GateFailed, ProjectError
 from .governance.policy import DEFAULT_POLICY, Policy, load_policy
+from .lineage.runs import as_dict
+from .project import SLUG
 from .settings import DEFAULT_PARAMS, PARAMS_ENV, Settings, load_settings
 from .steps import STEPS, run_step
 
@@ -38,6 +44,11 @@ class Group(click.Group):
 class App:
     params: Path
     policy_file: Path
+    lineage_client: object = None  # tests inject an OpenLineage client with their own transport
+
+    def context(self, settings: Settings) -> RunContext:
+        """The run context the environment describes (an orchestrator's Task env, or a plain local run)."""
+        return RunContext.from_environment(settings, client=self.lineage_client)  # type: ignore[arg-type]
 
     def settings(self, **paths: Path | None) -> Settings:
         """Settings from params.yaml, with any paths given on the command line."""
@@ -50,7 +61,7 @@ class App:
 
 
 @click.group(cls=Group)
-@click.version_option(package_name="{{ cookiecutter.project_slug }}")
+@click.version_option(package_name=SLUG)
 @click.option(
     "--params",
     type=click.Path(path_type=Path),
@@ -70,14 +81,15 @@ class App:
 @click.pass_context
 def cli(ctx: click.Context, params: Path, policy_file: Path) -> None:
     """{{ cookiecutter.project_name | escaped }}: run the ML steps, alone or as a pipeline."""
-    ctx.obj = App(params, policy_file)
+    # `obj` given to the command (tests only) is an OpenLineage client to send through.
+    ctx.obj = App(params, policy_file, lineage_client=ctx.obj)
 
 
 def _step_command(step) -> click.Command:
     @click.pass_obj
     def command(app: App, **paths: Path | None) -> None:
         settings = app.settings(**paths)
-        run_step(step.name, settings, app.policy())
+        run_step(step.name, settings, app.policy(), app.context(settings))
         for field in step.outputs:
             click.echo(f"{step.name}: wrote {getattr(settings.paths, field)}")
 
@@ -94,23 +106,8 @@ def _step_command(step) -> click.Command:
     return click.Command(step.name, callback=command, params=options, help=doc, short_help=doc)
 
 
-@cli.command()
-{%- if cookiecutter.orchestrators != "tekton" %}
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "kfp-local"]),
-    default="local",
-    show_default=True,
-    help="local: every step in this process; kfp-local: the Kubeflow pipeline through kfp.local.",
-)
-{%- endif %}
-@click.pass_obj
-def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% endif %}) -> None:
-    """Run every step locally, in order, on the settings in params.yaml."""
-{%- if cookiecutter.orchestrators != "tekton" %}
-    if engine == "kfp-local":
-        return _run_kfp_local(app)
-{%- endif %}
+def _run_local(app: App) -> None:
+    """Every step in this process, in order."""
     from .pipelines.local import run_pipeline
 
     def progress(index: int, total: int, name: str, seconds: float | None) -> None:
@@ -121,8 +118,9 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
 
     settings = app.settings()
     paths = settings.paths
+    context = app.context(settings)
     try:
-        results = run_pipeline(settings, app.policy(), progress)
+        results = run_pipeline(settings, app.policy(), context, progress)
     except GateFailed:
         click.echo(" failed")
         click.echo(f"governance:  {paths.governance_html} (verdict=fail; nothing released)")
@@ -130,29 +128,45 @@ def run(app: App{% if cookiecutter.orchestrators != "tekton" %}, engine: str{% e
     except ProjectError:
         click.echo(" failed")
         raise
-    metrics = results["evaluate"]
+    metrics = as_dict(results["evaluate"])
     click.echo(f"model:       {paths.model}")
     click.echo(f"metrics:     {paths.metrics} (roc_auc={metrics['roc_auc']}, accuracy={metrics['accuracy']})")
     click.echo(f"predictions: {paths.predictions}")
     click.echo(f"data report: {paths.validation_report}")
-    click.echo(f"governance:  {paths.governance_html} (verdict={results['govern']['verdict']})")
+    click.echo(f"governance:  {paths.governance_html} (verdict={as_dict(results['govern'])['verdict']})")
     click.echo(f"model card:  {paths.model_card}")
     click.echo(f"provenance:  {paths.provenance}")
     click.echo(f"release:     {paths.release}")
-    click.echo(f"lineage:     {_lineage_destination()}")
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-    from . import tracking
+    from .lineage import destination
 
-    if tracking.last_run_id:
-        click.echo(f"tracking:    MLflow run {tracking.last_run_id} in {tracking.destination()}")
-{%- endif %}
+    click.echo(f"lineage:     {destination()}")
+    for line in filter(None, (extension.describe() for extension in context.extensions)):
+        click.echo(line)
 
 
-def _lineage_destination() -> str:
-    from .lineage import transport_config
+# How `run` can run the pipeline. Each orchestrator the project has adds its
+# engines and commands from pipelines/<name>_commands.py (the template removes
+# the orchestrators not chosen, so only those present register).
+ENGINES: dict[str, Callable[[App], None]] = {"local": _run_local}
+for _module in pkgutil.iter_modules([str(Path(__file__).parent / "pipelines")]):
+    if _module.name.endswith("_commands"):
+        importlib.import_module(f".pipelines.{_module.name}", __package__).register(cli, ENGINES)
 
-    transport = transport_config()
-    return transport.get("log_file_path") or transport.get("url") or transport.get("type", "console")
+
+def run(app: App, engine: str = "local") -> None:
+    """Run every step locally, in order, on the settings in params.yaml."""
+    ENGINES[engine](app)
+
+
+if len(ENGINES) > 1:  # a choice only where there is one to make
+    run = click.option(
+        "--engine",
+        type=click.Choice(list(ENGINES)),
+        default="local",
+        show_default=True,
+        help=" ".join(f"{name}: {engine.__doc__}" for name, engine in ENGINES.items()),
+    )(run)
+run = cli.command()(click.pass_obj(run))
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -252,70 +266,6 @@ def check(events: Path | None) -> None:
         raise SystemExit(1)
     click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
 
-{%- if cookiecutter.orchestrators != "tekton" %}
-
-
-def _run_kfp_local(app: App) -> None:
-    """The KFP pipeline through kfp.local: one subprocess per step, offline, outputs under artifacts/kfp."""
-    from .files import read_json
-    from .pipelines.kfp import LOCAL_ROOT, run_local
-
-    click.echo(f"kfp-local: one subprocess per step, log in {LOCAL_ROOT / 'kfp-local.log'} ...")
-    result = run_local(app.settings(), app.policy())
-    metrics = read_json(result.output("evaluate", "metrics"))
-    report = read_json(result.output("govern", "governance_report"))
-    click.echo(f"outputs:     {result.folder} (one folder per step)")
-    click.echo(f"model:       {result.output('train', 'model')}")
-    click.echo(
-        f"metrics:     {result.output('evaluate', 'metrics')} "
-        f"(roc_auc={metrics['roc_auc']}, accuracy={metrics['accuracy']})"
-    )
-    click.echo(f"governance:  {result.output('govern', 'governance_html')} (verdict={report['verdict']})")
-    if not result.ran("package"):
-        click.echo("release:     none (the governance gate failed, so package did not run)")
-        raise ProjectError("\n".join(report.get("failed") or ["governance verdict is not 'pass'"]))
-    click.echo(f"release:     {result.output('package', 'release')}")
-
-
-@cli.command(name="compile")
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default="artifacts/kfp/pipeline.yaml",
-    show_default=True,
-    help="Write the pipeline's IR YAML here.",
-)
-@click.pass_obj
-def compile_(app: App, output: Path) -> None:
-    """Compile the Kubeflow pipeline to IR YAML (same settings, same bytes)."""
-    from .pipelines.kfp import compile_pipeline
-
-    click.echo(f"compile: wrote {compile_pipeline(app.settings(), app.policy(), output)}")
-
-
-@cli.command()
-@click.option("--host", required=True, help="Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888")
-@click.option(
-    "--package",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A compiled pipeline (from compile); default: compile params.yaml now.",
-)
-@click.option("--experiment", default="{{ cookiecutter.project_slug }}", show_default=True)
-@click.option("--run-name", help="Name of the run in the KFP UI (default: file name and time).")
-@click.pass_obj
-def submit(app: App, host: str, package: Path | None, experiment: str, run_name: str | None) -> None:
-    """Submit the compiled pipeline to a Kubeflow Pipelines cluster; print the run id."""
-    import tempfile
-
-    from .pipelines import kfp
-
-    with tempfile.TemporaryDirectory() as folder:
-        if package is None:
-            package = kfp.compile_pipeline(app.settings(), app.policy(), Path(folder) / "{{ cookiecutter.project_slug }}.yaml")
-        run_id = kfp.submit(package, host, experiment, run_name)
-    click.echo(f"submit: run {run_id} in experiment {experiment} at {host}")
-{%- endif %}
-
 
 for _step in STEPS:
     cli.add_command(_step_command(_step))
@@ -323,4 +273,4 @@ for _step in STEPS:
 
 def main() -> None:
     """Console entry point."""
-    cli(prog_name="{{ cookiecutter.project_slug }}")
+    cli(prog_name=SLUG)

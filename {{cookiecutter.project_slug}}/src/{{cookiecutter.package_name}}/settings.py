@@ -9,12 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InvalidFile, ProjectError
+from .project import ENV_PREFIX
 
-PARAMS_ENV = "{{ cookiecutter.package_name | upper }}_PARAMS"
-# Set by whoever orchestrates a run (LOCAL{% if cookiecutter.orchestrators != "tekton" %}, KFP{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, TEKTON{% endif %}) and by the pipeline run
-# a step belongs to; lineage and provenance read them.
-ORCHESTRATOR_ENV = "{{ cookiecutter.package_name | upper }}_ORCHESTRATOR"
-PARENT_RUN_ENV = "{{ cookiecutter.package_name | upper }}_PARENT_RUN_ID"
+PARAMS_ENV = f"{ENV_PREFIX}_PARAMS"
 DEFAULT_PARAMS = Path("params.yaml")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -90,11 +87,6 @@ class Settings(_Strict):
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     tracking: TrackingSettings = TrackingSettings()
 {%- endif %}
-
-
-def orchestrator() -> str:
-    """Who runs this step: LOCAL unless an orchestrator sets the environment variable."""
-    return os.environ.get(ORCHESTRATOR_ENV, "").strip().upper() or "LOCAL"
 
 
 def load_settings(path: Path | None = None) -> Settings:

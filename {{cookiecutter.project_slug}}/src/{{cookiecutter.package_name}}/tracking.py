@@ -1,9 +1,10 @@
 """MLflow experiment tracking: one MLflow run per pipeline run, whoever orchestrates it.
 
-`step_run` wraps every step in `steps.run_step`, beside lineage, so the local
-runner and every orchestrator track the same way. The key is the pipeline run
-every step already knows for lineage (PARENT_RUN_ENV, set by the local runner
-and by each orchestrator to its own run id). The first step creates an MLflow
+It joins every step run as an extension of the run context (context.py): it
+wraps each step in `steps.run_step`, beside lineage, so the local runner and
+every orchestrator track the same way. The key is the pipeline run every step
+already knows for lineage (the context's parent run: the local runner's, or the
+orchestrator's own run id). The first step creates an MLflow
 run tagged with that run's OpenLineage id; later steps, in this process or in
 another pod, find it by the tag. Steps run one after another, so only one of
 them ever creates it.
@@ -39,18 +40,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import attr
+from openlineage.client.generated.base import RunFacet
+
+from .context import Extension, RunContext
 from .errors import ProjectError
-from .settings import PathSettings, Settings, orchestrator
+from .lineage import namespace
+from .lineage.facets import SCHEMA_BASE
+from .lineage.runs import as_dict
+from .project import PACKAGE, SLUG
+from .settings import PathSettings, Settings
 
 URI_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
-DEFAULT_EXPERIMENT = "{{ cookiecutter.project_slug }}"
+DEFAULT_EXPERIMENT = SLUG
 LOCAL_STORE = Path("mlruns")
 # Tags on the MLflow run: the OpenLineage pipeline run it tracks (also the key
 # steps find it by), and that run's namespace.
 LINEAGE_RUN_TAG = "openlineage.run_id"
 LINEAGE_NAMESPACE_TAG = "openlineage.namespace"
 VERDICT_TAG = "governance.verdict"
+MLFLOW_FACET = f"{PACKAGE}_mlflow"
 # The step outputs logged as artifacts, and the artifact folder of each.
 ARTIFACT_FOLDERS = {
     "validation_report": "data",
@@ -60,10 +70,6 @@ ARTIFACT_FOLDERS = {
     "model_card": "governance",
     "provenance": "governance",
 }
-
-_trackers: dict[str, "Tracker"] = {}  # by pipeline run, for the steps of it this process runs
-_broken = False  # after one failure this process stops trying (one warning, not one per step)
-last_run_id: str | None = None  # the latest tracked run of this process, for the CLI to show
 
 
 def tracking_uri() -> str:
@@ -97,26 +103,24 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _pipeline_run() -> str | None:
-    """The OpenLineage id of the pipeline run around this step, if there is one."""
-    # Imported here: lineage imports this module to put the MLflow run in its facets.
-    from .lineage import pipeline_run_id
+@attr.define
+class MlflowRunFacet(RunFacet):
+    """The MLflow run tracking the same pipeline run, so the two records link (schema in schemas/)."""
 
-    return pipeline_run_id()
+    runId: str  # noqa: N815 - OpenLineage facets are camelCase
+    experimentId: str | None = None  # noqa: N815
 
-
-def active() -> "Tracker | None":
-    """The tracked MLflow run of the pipeline run this process is in, once a step has opened it."""
-    key = _pipeline_run()
-    tracker = _trackers.get(key) if key else None
-    return tracker if tracker and tracker.run_id else None
+    @staticmethod
+    def _get_schema() -> str:
+        return f"{SCHEMA_BASE}/MlflowRunFacet.json#/$defs/MlflowRunFacet"
 
 
 class Tracker:
     """The MLflow run of one pipeline run, as seen from this process."""
 
-    def __init__(self, pipeline_run: str, settings: Settings):
-        # A down server would otherwise cost minutes of retries per call.
+    def __init__(self, pipeline_run: str, settings: Settings, orchestrator: str):
+        # A down server would otherwise cost minutes of retries per call (MLflow reads these
+        # from the environment only; a value the user set wins).
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
         # Creating the local database is routine, not news.
@@ -129,6 +133,7 @@ class Tracker:
             LOCAL_STORE.mkdir(exist_ok=True)
         self.pipeline_run = pipeline_run
         self.settings = settings
+        self.orchestrator = orchestrator
         self.client = MlflowClient(tracking_uri=tracking_uri())
         self.run_id: str | None = None
         self.experiment_id: str | None = None
@@ -165,16 +170,14 @@ class Tracker:
         """A new run, tagged with the pipeline run, holding the settings as params."""
         from mlflow.entities import Param
 
-        from .lineage import namespace
-
         run = self.client.create_run(
             self.experiment_id,
-            run_name=f"{orchestrator().lower()}-{self.pipeline_run[:8]}",
+            run_name=f"{self.orchestrator.lower()}-{self.pipeline_run[:8]}",
             tags={
                 LINEAGE_RUN_TAG: self.pipeline_run,
                 LINEAGE_NAMESPACE_TAG: namespace(),
-                "orchestrator": orchestrator(),
-                "mlflow.source.name": "{{ cookiecutter.project_slug }}",
+                "orchestrator": self.orchestrator,
+                "mlflow.source.name": SLUG,
             },
         )
         # Paths are where this orchestrator keeps files, not settings of the model.
@@ -216,60 +219,78 @@ def _millis() -> int:
     return int(time.time() * 1000)
 
 
-def _guard(what: str, required: bool, action) -> bool:
-    """Run one tracking call; a failure is one warning per process, or an error when required."""
-    global _broken
-    if _broken and not required:
-        return False
-    try:
-        action()
-    except Exception as exc:  # any store or network failure
-        if required:
-            raise ProjectError(f"tracking: could not {what}: {exc}") from exc
-        message = str(exc).splitlines()[0] if str(exc) else ""
-        print(
-            f"warning: experiment tracking is off for this run ({type(exc).__name__}: {message})",
-            file=sys.stderr,
-        )
-        _broken = True
-        return False
-    return True
+class MlflowTracking(Extension):
+    """Tracking as an extension of the run context: one instance per context, so per pipeline run."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.required = settings.tracking.required
+        self.tracker: Tracker | None = None
+        self.broken = False  # after one failure this context stops trying (one warning)
+
+    def _guard(self, what: str, action) -> bool:
+        """Run one tracking call; a failure is one warning, or an error when tracking is required."""
+        if self.broken and not self.required:
+            return False
+        try:
+            action()
+        except Exception as exc:  # any store or network failure
+            if self.required:
+                raise ProjectError(f"tracking: could not {what}: {exc}") from exc
+            message = str(exc).splitlines()[0] if str(exc) else ""
+            print(
+                f"warning: experiment tracking is off for this run ({type(exc).__name__}: {message})",
+                file=sys.stderr,
+            )
+            self.broken = True
+            return False
+        return True
+
+    @contextmanager
+    def step_run(self, step_outputs: dict[str, Path], context: RunContext, last: bool) -> Iterator[dict]:
+        """Track one step of a pipeline run, which writes `step_outputs` (see the module docstring).
+        Put the step's summary in the yielded dict's "summary" key."""
+        result: dict = {}
+        key = context.parent_run_id
+        if key is None:
+            yield result
+            return
+
+        def open_run() -> None:
+            if self.tracker is None or self.tracker.pipeline_run != key:
+                self.tracker = Tracker(key, self.settings, context.orchestrator)
+            self.tracker.open()
+
+        if not self._guard("start a run", open_run):
+            yield result
+            return
+        tracker = self.tracker
+        try:
+            yield result
+        except BaseException as exc:
+            # A failed gate still wrote its evidence: log it with the verdict.
+            if (summary := getattr(exc, "summary", None)) is not None:
+                evidence = as_dict(summary)
+                self._guard("log the step's outputs", lambda: tracker.log_outputs(step_outputs, evidence))
+            self._guard("end the run", lambda: tracker.end("FAILED"))
+            raise
+        summary = as_dict(result.get("summary"))
+        self._guard("log the step's outputs", lambda: tracker.log_outputs(step_outputs, summary))
+        if last:
+            self._guard("end the run", lambda: tracker.end("FINISHED"))
+
+    def run_facets(self) -> dict:
+        if self.tracker is None or self.tracker.run_id is None:
+            return {}
+        facet = MlflowRunFacet(runId=self.tracker.run_id, experimentId=self.tracker.experiment_id)
+        return {MLFLOW_FACET: facet}
+
+    def describe(self) -> str | None:
+        if self.tracker is None or self.tracker.run_id is None:
+            return None
+        return f"tracking:    MLflow run {self.tracker.run_id} in {destination()}"
 
 
-@contextmanager
-def step_run(fields: tuple[str, ...], settings: Settings, last: bool) -> Iterator[dict]:
-    """Track one step of a pipeline run, which writes these `settings.paths` fields (see the
-    module docstring). Put the step's summary in the yielded dict's "summary" key."""
-    global last_run_id
-    result: dict = {}
-    outputs = {field: getattr(settings.paths, field) for field in fields}
-    key = _pipeline_run()
-    if key is None:
-        yield result
-        return
-    required = settings.tracking.required
-    tracker = _trackers.get(key)
-
-    def open_run() -> None:
-        nonlocal tracker
-        tracker = tracker or Tracker(key, settings)
-        tracker.open()
-        _trackers[key] = tracker
-
-    if not _guard("start a run", required, open_run):
-        yield result
-        return
-    last_run_id = tracker.run_id
-    try:
-        yield result
-    except BaseException as exc:
-        # A failed gate still wrote its evidence: log it with the verdict.
-        if (summary := getattr(exc, "summary", None)) is not None:
-            _guard("log the step's outputs", required, lambda: tracker.log_outputs(outputs, summary))
-        _guard("end the run", required, lambda: tracker.end("FAILED"))
-        raise
-    _guard(
-        "log the step's outputs", required, lambda: tracker.log_outputs(outputs, result.get("summary", {}))
-    )
-    if last:
-        _guard("end the run", required, lambda: tracker.end("FINISHED"))
+def extension(settings: Settings) -> MlflowTracking:
+    """The run context's tracking extension (context.load_extensions finds it)."""
+    return MlflowTracking(settings)

@@ -6,7 +6,6 @@ so anyone holding the files can check them: `sha256sum` must match.
 """
 
 import hashlib
-import os
 import platform
 import shutil
 import subprocess
@@ -15,11 +14,11 @@ import uuid
 from pathlib import Path
 
 from ..errors import ProjectError
-from ..settings import PARENT_RUN_ENV, orchestrator
+from ..project import SLUG
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
-BUILD_TYPE = "urn:{{ cookiecutter.project_slug }}:mlops-pipeline:v1"
+BUILD_TYPE = f"urn:{SLUG}:mlops-pipeline:v1"
 
 
 def sha256_file(path: Path) -> str:
@@ -72,13 +71,15 @@ def statement(
     byproducts: list[Path],
     parameters: dict,
     started: str,
+    orchestrator: str = "LOCAL",
+    pipeline_run: str | None = None,
 ) -> dict:
-    """Build the provenance statement (a dict ready for JSON)."""
+    """Build the provenance statement (a dict ready for JSON); `orchestrator` built it, in `pipeline_run`."""
     dependencies = [_file(path) for path in data_files]
     commit = source_commit()
     if commit:
         dependencies.append({"name": "source", "digest": {"gitCommit": commit}})
-    builder = orchestrator()
+    builder = orchestrator
     return {
         "_type": STATEMENT_TYPE,
         "subject": [_file(model, model_sha256)],
@@ -94,9 +95,9 @@ def statement(
                 "resolvedDependencies": dependencies,
             },
             "runDetails": {
-                "builder": {"id": f"urn:{{ cookiecutter.project_slug }}:orchestrator:{builder.lower()}"},
+                "builder": {"id": f"urn:{SLUG}:orchestrator:{builder.lower()}"},
                 "metadata": {
-                    "invocationId": os.environ.get(PARENT_RUN_ENV) or str(uuid.uuid4()),
+                    "invocationId": pipeline_run or str(uuid.uuid4()),
                     "startedOn": started,
                     "finishedOn": utc_now(),
                 },

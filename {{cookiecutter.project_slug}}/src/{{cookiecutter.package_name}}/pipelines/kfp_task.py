@@ -5,24 +5,39 @@ The components in `pipelines/kfp.py` import this module at run time, where
 """
 
 import json
-import os
 import shutil
 from pathlib import Path
 
+from ..context import RunContext
+from ..errors import GateFailed
 from ..governance.policy import Policy
-from ..settings import ORCHESTRATOR_ENV, PARENT_RUN_ENV, PathSettings, Settings
+from ..lineage.runs import as_dict
+from ..settings import PathSettings, Settings
+from ..steps import run_step
 
 
-def task_inputs(params: str, policy: str, run_id: str, **paths: str) -> tuple[Settings, Policy]:
-    """Settings and policy for one task: the pipeline parameters plus this task's artifact paths.
-
-    Also tells lineage and provenance that KFP runs this step, as a child of
-    the pipeline run `run_id`.
-    """
-    os.environ[ORCHESTRATOR_ENV] = "KFP"
-    os.environ[PARENT_RUN_ENV] = run_id
+def task_inputs(params: str, policy: str, run_id: str, **paths: str) -> tuple[Settings, Policy, RunContext]:
+    """Settings, policy and run context for one task: the pipeline parameters, this task's
+    artifact paths, and KFP running it as a child of the pipeline run `run_id`."""
     settings = Settings.model_validate({**json.loads(params), "paths": paths})
-    return settings, Policy.model_validate(json.loads(policy))
+    return settings, Policy.model_validate(json.loads(policy)), RunContext.create(settings, "KFP", run_id)
+
+
+def run(step: str, params: str, policy: str, run_id: str, **paths: str) -> dict:
+    """Run one step as a KFP task; return its summary.
+
+    A failed governance gate does not fail the task: govern has written its
+    reports, and its verdict routes the pipeline (package is skipped), so the
+    evidence stays visible in the run.
+    """
+    settings, policy_, context = task_inputs(params, policy, run_id, **paths)
+    try:
+        return as_dict(run_step(step, settings, policy_, context))
+    except GateFailed as failed:
+        if step != "govern":
+            raise
+        print(f"governance gate failed:\n{failed}")
+        return as_dict(failed.summary)
 
 
 def stage(folder: str, **artifacts: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 import time
 from collections.abc import Callable
 
+from ..context import RunContext
 from ..governance.policy import Policy
 from ..settings import Settings
 from ..steps import STEPS, run_step
@@ -10,17 +11,19 @@ from ..steps import STEPS, run_step
 Progress = Callable[[int, int, str, float | None], None]
 
 
-def run_pipeline(settings: Settings, policy: Policy, progress: Progress | None = None) -> dict[str, dict]:
+def run_pipeline(
+    settings: Settings, policy: Policy, context: RunContext, progress: Progress | None = None
+) -> dict[str, object]:
     """Run every step in STEPS order; stop at the first failure (a failed gate stops before package)."""
     from .. import lineage
 
     results = {}
-    with lineage.pipeline_run(settings, run_pipeline.__doc__ or ""):
+    with lineage.pipeline_run(run_pipeline.__doc__ or "", context) as inside:
         for index, step in enumerate(STEPS, start=1):
             if progress:
                 progress(index, len(STEPS), step.name, None)
             started = time.perf_counter()
-            results[step.name] = run_step(step.name, settings, policy)
+            results[step.name] = run_step(step.name, settings, policy, inside)
             if progress:
                 progress(index, len(STEPS), step.name, time.perf_counter() - started)
     return results

@@ -2,13 +2,15 @@
 
 Each step is a plain function with explicit input and output paths (in its own
 module). `STEPS` names the paths each one reads and writes, and `run_step` is
-the single entry every orchestrator uses: the CLI and the local runner{% if cookiecutter.orchestrators != "tekton" %},
-the KFP components{% endif %}{% if cookiecutter.orchestrators != "kfp" %}, the Tekton tasks through the CLI{% endif %}.
+the single entry every orchestrator uses: the CLI, the local runner and each
+orchestrator's step tasks (pipelines/).
 """
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 
+from ..context import RunContext
 from ..governance.policy import Policy
 from ..settings import Settings
 
@@ -18,17 +20,17 @@ class Step:
     name: str  # the CLI command, and the job name in lineage
     inputs: tuple[str, ...]  # fields of settings.paths the step reads
     outputs: tuple[str, ...]  # fields of settings.paths the step writes
-    call: Callable[[Settings, Policy], Mapping]  # returns the step's typed summary (a TypedDict)
+    call: Callable[[Settings, Policy, RunContext], Mapping]  # returns the step's typed summary (a TypedDict)
 
 
-def _ingest(s: Settings, p: Policy) -> Mapping:
+def _ingest(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Write the raw data set: the embedded sample, or a copy of data.source."""
     from ..steps.ingest import ingest
 
     return ingest(s.data, s.paths.raw_data)
 
 
-def _validate_data(s: Settings, p: Policy) -> Mapping:
+def _validate_data(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Check the raw data against the policy's schema; stop on bad data."""
     from ..governance.policy import mismatches
     from ..steps.validate_data import validate_data
@@ -38,28 +40,28 @@ def _validate_data(s: Settings, p: Policy) -> Mapping:
     )
 
 
-def _train(s: Settings, p: Policy) -> Mapping:
+def _train(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Fit the model on the training split and save it."""
     from ..steps.train import train
 
     return train(s.paths.raw_data, s.paths.model, s.data, s.model)
 
 
-def _evaluate(s: Settings, p: Policy) -> Mapping:
+def _evaluate(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Score the model on the test split; write metrics and predictions."""
     from ..steps.evaluate import evaluate
 
     return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
 
 
-def _govern(s: Settings, p: Policy) -> Mapping:
+def _govern(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Check the policy's gates; write the governance report, model card and provenance."""
     from ..steps.govern import govern
 
-    return govern(s.paths, s.data, s.model, p)
+    return govern(s.paths, s.data, s.model, p, c.orchestrator, c.parent_run_id)
 
 
-def _package(s: Settings, p: Policy) -> Mapping:
+def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Copy the model and its evidence into the release folder, if governance passed."""
     from ..steps.package import package
 
@@ -87,23 +89,28 @@ STEPS = (
 BY_NAME = {step.name: step for step in STEPS}
 
 
-def run_step(name: str, settings: Settings, policy: Policy) -> Mapping:
-    """Run one step by name with the paths in `settings`, reported to lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and
-    tracked in MLflow{% endif %}; return its summary."""
-    from .. import lineage{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
+def run_step(name: str, settings: Settings, policy: Policy, context: RunContext | None = None) -> Mapping:
+    """Run one step by name with the paths in `settings`; return its summary.
 
+    The run is reported to lineage, and to every extension of the context
+    (experiment tracking, data versions) that this project has. Without a
+    context, the step runs as the environment describes (context.py).
+    """
+    from .. import lineage
+
+    context = context or RunContext.from_environment(settings)
     step = BY_NAME[name]
     inputs = [getattr(settings.paths, field) for field in step.inputs]
-    outputs = [getattr(settings.paths, field) for field in step.outputs]
-{%- if cookiecutter.experiment_tracking == "mlflow" %}
-    # Tracking opens first, so lineage's START already names the MLflow run.
-    with (
-        tracking.step_run(step.outputs, settings, last=step is STEPS[-1]) as tracked,
-        lineage.step_run(step.name, step.call.__doc__ or "", inputs, outputs, settings) as run,
-    ):
-        run["summary"] = tracked["summary"] = step.call(settings, policy)
-{%- else %}
-    with lineage.step_run(step.name, step.call.__doc__ or "", inputs, outputs, settings) as run:
-        run["summary"] = step.call(settings, policy)
-{%- endif %}
-    return run["summary"]
+    outputs = {field: getattr(settings.paths, field) for field in step.outputs}
+    with ExitStack() as stack:
+        # Extensions open first, so lineage's START already carries their facets (the MLflow run).
+        tracked = [
+            stack.enter_context(ext.step_run(outputs, context, last=step is STEPS[-1]))
+            for ext in context.extensions
+        ]
+        doc = step.call.__doc__ or ""
+        run = stack.enter_context(lineage.step_run(step.name, doc, inputs, list(outputs.values()), context))
+        summary = step.call(settings, policy, context)
+        for record in (*tracked, run):
+            record["summary"] = summary
+    return summary

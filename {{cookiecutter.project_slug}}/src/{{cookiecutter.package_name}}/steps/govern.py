@@ -55,8 +55,18 @@ def model_card_json(markdown: Path) -> Path:
     return Path(markdown).with_suffix(".json")
 
 
-def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy: Policy) -> GovernSummary:
-    """Check every gate; write provenance, model card and report; raise GateFailed on a failure."""
+def govern(
+    paths: PathSettings,
+    data: DataSettings,
+    model: ModelSettings,
+    policy: Policy,
+    orchestrator: str = "LOCAL",
+    pipeline_run: str | None = None,
+) -> GovernSummary:
+    """Check every gate; write provenance, model card and report; raise GateFailed on a failure.
+
+    `orchestrator` and `pipeline_run` (its run id) name who built the model, for the provenance.
+    """
     started = provenance.utc_now()
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
@@ -76,6 +86,8 @@ def govern(paths: PathSettings, data: DataSettings, model: ModelSettings, policy
             "policy": {"version": policy.version, "profile": policy.profile},
         },
         started=started,
+        orchestrator=orchestrator,
+        pipeline_run=pipeline_run,
     )
     write_json(paths.provenance, statement)
 

@@ -1,0 +1,82 @@
+"""What runs inside the Tekton step Task (tekton/tasks/ml-step.yaml): one step, then its results.
+
+Every ML step runs in that one Task, as `<cli> tekton step STEP`: the same
+`run_step` the CLI and the local runner call, in a run context built from the
+Task's environment (TEKTON, the PipelineRun uid). Then the step's Task results
+are written, their values taken from params.yaml's paths and the step's
+summary, never from hand-copied paths. RESULTS is the one list of them; a test
+holds the Task's declared results and the Pipeline's references to it.
+"""
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from ..context import RunContext
+from ..errors import GateFailed, ProjectError
+from ..lineage.runs import as_dict
+from ..settings import Settings
+from ..steps import BY_NAME, run_step
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str  # the Task result; the Task passes its path in env RESULT_<NAME>
+    value: Callable[[Settings, dict], str]  # from the settings and the step's summary
+
+    @property
+    def env(self) -> str:
+        return "RESULT_" + self.name.upper().replace("-", "_")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+RESULTS: dict[str, tuple[Result, ...]] = {
+    "ingest": (Result("raw-data", lambda s, _: str(s.paths.raw_data)),),
+    "validate-data": (Result("report", lambda s, _: str(s.paths.validation_report)),),
+    "train": (Result("model-digest", lambda s, _: _sha256(s.paths.model)),),
+    "evaluate": (
+        Result("metrics", lambda s, _: str(s.paths.metrics)),
+        Result("roc-auc", lambda _, summary: str(summary["roc_auc"])),
+    ),
+    "govern": (
+        Result("verdict", lambda _, summary: str(summary["verdict"])),
+        Result("report", lambda s, _: str(s.paths.governance_report)),
+    ),
+    "package": (Result("release", lambda s, _: str(s.paths.release)),),
+}
+
+
+def run(step: str, settings, policy, context: RunContext, environ: Mapping[str, str] = os.environ) -> dict:
+    """Run `step` as the Task does and write its results; return its summary.
+
+    A failed governance gate is not a failed TaskRun: govern has written its
+    reports, and its verdict ("fail") routes the Pipeline past package and deploy.
+    """
+    if step not in BY_NAME:
+        raise ProjectError(f"no step {step!r}: choose one of {', '.join(BY_NAME)}")
+    try:
+        summary = as_dict(run_step(step, settings, policy, context))
+    except GateFailed as failed:
+        if step != "govern":
+            raise
+        click.echo(f"governance gate failed:\n{failed}", err=True)
+        summary = as_dict(failed.summary)
+    # Every result the Task declares gets a value: this step's, or empty for the
+    # others', so no consumer ever meets a result that was never written.
+    mine = {result.env: result for result in RESULTS.get(step, ())}
+    for env in {result.env for results in RESULTS.values() for result in results}:
+        if target := environ.get(env):
+            value = mine[env].value(settings, summary) if env in mine else ""
+            Path(target).write_text(value, encoding="utf-8")
+    return summary
