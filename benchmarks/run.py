@@ -17,6 +17,7 @@ import bench_bake  # noqa: E402
 import bench_governance  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_project  # noqa: E402
+import bench_serving  # noqa: E402
 import bench_validator  # noqa: E402
 
 README = Path(__file__).resolve().parent / "README.md"
@@ -34,6 +35,7 @@ def main() -> None:
         *bench_validator.main(),
         *bench_pipeline.main(),
         *bench_governance.main(),
+        *bench_serving.main(),
         *bench_project.main(),
         *bench_project.main({"orchestrators": "tekton"}),
     ]

@@ -13,6 +13,7 @@ from pathlib import Path
 TARGETS = [
     ("install", "a virtualenv in .venv with the project and its tools (needs the package index)", None),
     ("run", "the pipeline end to end on the generated sample data, offline", None),
+    ("serve", "the released model over the Open Inference Protocol v2 on 127.0.0.1:8080", None),
     ("test", "the project's tests", None),
     ("validate", "the repository validator over manifests and policy", None),
     ("kfp-run", "the same pipeline through Kubeflow Pipelines' local runner", ("orchestrators", "!tekton")),
@@ -63,7 +64,8 @@ def next_steps(answers: Mapping[str, str], project: Path, output_dir: str | None
             lines.append(f"  {'make ' + name:<{width}}  # {why}")
     lines.append(
         "Reports: artifacts/reports/governance.html (the gates' verdict), model_card.md and "
-        "provenance.json beside it; the released model in artifacts/release/."
+        "provenance.json beside it; the released model in artifacts/releases/<version>/ "
+        "(`make serve` answers with it)."
     )
     if answers.get("lineage_transport") == "file":
         lines.append("Lineage: artifacts/lineage/events.jsonl (one OpenLineage event a line).")

@@ -34,6 +34,7 @@ COMPONENT_PATHS = {
         "deploy",
         "docs/tekton.md",
         "tests/test_tekton.py",
+        "tests/test_deploy.py",
         f"{PKG}/pipelines/tekton_step.py",
         f"{PKG}/pipelines/tekton_commands.py",
     ],

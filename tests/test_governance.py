@@ -19,7 +19,9 @@ def test_each_profile_bakes_and_the_default_sample_passes_its_gates(bake, profil
     report = json.loads((project / "artifacts/reports/governance.json").read_text())
     assert report["profile"] == profile and report["verdict"] == "pass", report["failed"]
     assert "verdict=pass" in result.stdout, result.stdout
-    released = {p.name for p in (project / "artifacts/release").iterdir()}
+    releases = project / "artifacts/releases"
+    champion = json.loads((releases / "champion.json").read_text())["version"]
+    released = {p.name for p in (releases / champion).iterdir()}
     assert {"model.joblib", "model_card.md", "provenance.json", "governance.json"} <= released, released
 
 

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }} import sample_data
-from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV
+from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV, RunContext
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
+from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
 from {{ cookiecutter.package_name }}.settings import PARAMS_ENV, load_settings
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -67,3 +68,29 @@ def settings(workdir):
 @pytest.fixture
 def policy(workdir):
     return load_policy()
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory) -> Path:
+    """A project where the pipeline ran once per session on the default sample: one release, the champion."""
+    folder = tmp_path_factory.mktemp("released")
+    for name in ("params.yaml", "openlineage.yml"):
+        shutil.copy(PROJECT / name, folder / name)
+    shutil.copytree(PROJECT / "governance", folder / "governance")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
+                patch.delenv(name)
+        patch.chdir(folder)
+        settings = load_settings()
+        run_pipeline(settings, load_policy(), RunContext.from_environment(settings))
+    return folder
+
+
+@pytest.fixture
+def project(released, tmp_path, monkeypatch) -> Path:
+    """A private copy of the released project, as the working directory."""
+    copy = tmp_path / "project"
+    shutil.copytree(released, copy)
+    monkeypatch.chdir(copy)
+    return copy

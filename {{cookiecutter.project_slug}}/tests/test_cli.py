@@ -79,7 +79,7 @@ def test_bad_data_stops_the_pipeline_before_training(workdir, corrupt, column):
     assert result.exit_code == 2, result.output
     assert "validate-data ... failed" in result.output and f"column {column}" in result.output, result.output
     assert not (workdir / "artifacts/model/model.joblib").exists(), "a model was trained on bad data"
-    assert not (workdir / "artifacts/release").exists(), "something was released from bad data"
+    assert not (workdir / "artifacts/releases").exists(), "something was released from bad data"
 
 
 def test_the_repository_validator_finds_nothing_in_the_project():

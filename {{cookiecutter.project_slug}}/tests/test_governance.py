@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -59,7 +60,7 @@ def test_default_sample_passes_every_gate(settings, policy):
     assert {"data", "performance", "fairness", "model_card", "provenance"} <= kinds, kinds
     assert {g["attribute"] for g in summary["gates"] if g["gate"] == "fairness"} == {"sex"}
     release = run_step("package", settings, policy)
-    assert (settings.paths.release / settings.paths.model.name).read_bytes() == (
+    assert (Path(release["release"]) / settings.paths.model.name).read_bytes() == (
         settings.paths.model.read_bytes()
     ), "released model differs from the governed one"
     assert "provenance.json" in release["files"] and "model_card.md" in release["files"], release
@@ -114,7 +115,7 @@ def test_local_run_stops_before_package_when_a_gate_fails(workdir):
     assert result.exit_code == 2, result.output
     assert "govern ... failed" in result.output and "governance.html" in result.output, result.output
     assert "package" not in result.output.replace("nothing released", ""), result.output
-    assert not (workdir / "artifacts/release").exists(), "released despite a failed gate"
+    assert not (workdir / "artifacts/releases").exists(), "released despite a failed gate"
 
 
 def test_performance_gate_fails_below_the_policy_minimum(workdir, settings):

@@ -227,7 +227,8 @@ def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(wo
     # given the local runner's results for the default seed
     assert invoke("run").exit_code == 0
     local_metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
-    local_release = sorted(p.name for p in (workdir / "artifacts/release").iterdir())
+    (local_version,) = [p for p in (workdir / "artifacts/releases").iterdir() if p.is_dir()]
+    local_release = sorted(p.name for p in local_version.iterdir())
     # when the same pipeline runs through kfp.local
     result = invoke("run", "--engine", "kfp-local")
     # then it says where its outputs went, and they match
@@ -239,8 +240,9 @@ def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(wo
     logged = json.loads((run / "evaluate/executor_output.json").read_text())
     logged = logged["artifacts"]["metrics"]["artifacts"][0]["metadata"]
     assert logged["roc_auc"] == local_metrics["roc_auc"], "the Metrics artifact lacks the values"
-    assert sorted(p.name for p in (run / "package/release").iterdir()) == local_release
-    provenance = json.loads((run / "package/release/provenance.json").read_text())
+    (kfp_version,) = [p for p in (run / "package/release").iterdir() if p.is_dir()]
+    assert sorted(p.name for p in kfp_version.iterdir()) == local_release
+    provenance = json.loads((kfp_version / "provenance.json").read_text())
     assert "KFP" in json.dumps(provenance), "provenance does not say KFP ran the steps"
 
 

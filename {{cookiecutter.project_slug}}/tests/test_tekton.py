@@ -12,7 +12,7 @@ from {{ cookiecutter.package_name }}.steps import STEPS
 ROOT = Path(__file__).resolve().parents[1]
 TEKTON = ROOT / "tekton"
 # Applied by hand or by tkn, not by `kubectl apply -k tekton/`.
-NOT_APPLIED = {"kustomization.yaml", "pipelinerun.yaml", "workspace-template.yaml"}
+NOT_APPLIED = {"kustomization.yaml", "pipelinerun.yaml", "rollback-run.yaml", "workspace-template.yaml"}
 
 
 def load(path: Path) -> list[dict]:

@@ -10,6 +10,8 @@ from mlflow import MlflowClient
 from {{ cookiecutter.package_name }} import lineage, sample_data, tracking
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV
+from {{ cookiecutter.package_name }}.release import champion
+from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import STEPS
 
 ORCHESTRATOR = "{{ 'KFP' if cookiecutter.orchestrators == 'kfp' else 'TEKTON' }}"  # one that runs a pod per step
@@ -136,7 +138,7 @@ def test_tracking_outage_is_one_warning_and_the_run_goes_on(workdir, monkeypatch
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if "experiment tracking" in line]
     assert len(warnings) == 1, result.stderr
-    assert (workdir / "artifacts/release").is_dir()
+    assert (workdir / "artifacts/releases").is_dir()
 
 
 def test_tracking_outage_fails_the_run_when_tracking_is_required(workdir, monkeypatch):
@@ -162,3 +164,30 @@ def test_kfp_local_tasks_track_into_one_run_of_the_experiment_their_env_names(wo
     # artifacts keep their usual names, though KFP names the files after the outputs
     assert [a.path for a in client.list_artifacts(recorded.info.run_id, "model")] == ["model/model.joblib"]
 {%- endif %}
+
+
+def test_the_model_registry_follows_the_champion_alias(workdir):
+    # given a pipeline run (which promotes its release) and a second release, promoted by hand
+    assert run("run").exit_code == 0
+    root = load_settings().paths.release
+    first = champion(root)
+    client = MlflowClient(tracking_uri=tracking.tracking_uri())
+
+    def registry_champion() -> str:
+        version = client.get_model_version_by_alias(tracking.REGISTERED_MODEL, tracking.CHAMPION_ALIAS)
+        return version.tags[tracking.RELEASE_TAG]
+
+    # then the registry's champion alias names the same release
+    assert registry_champion() == first, "the registry's champion differs from champion.json"
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    params["model"]["C"] = 0.5
+    params["release"] = {"auto_promote": False}
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    for step in ("train", "evaluate", "govern", "package"):
+        assert run(step).exit_code == 0, step
+    (second,) = [p.name for p in root.iterdir() if p.is_dir() and p.name != first]
+    # when it is promoted and then rolled back, the registry follows each move
+    assert run("promote", second, "-m", "try").exit_code == 0
+    assert registry_champion() == second
+    assert run("rollback", "-m", "back").exit_code == 0
+    assert registry_champion() == first

@@ -1,6 +1,6 @@
 """Every rule, in one place: the checks to run and the rule ids they report."""
 
-from . import governance, hardening, kubernetes, references, security, suppressions, syntax, tekton
+from . import governance, hardening, kserve, kubernetes, references, security, suppressions, syntax, tekton
 
 RULES = (
     syntax.python_compiles,
@@ -8,6 +8,7 @@ RULES = (
     kubernetes.kubernetes_names,
     tekton.tekton_references,
     security.security,
+    kserve.kserve,
     hardening.hardening,
     governance.governance_policy,
     references.references,
@@ -19,6 +20,7 @@ RULE_IDS = {
     **kubernetes.RULE_IDS,
     **tekton.RULE_IDS,
     **security.RULE_IDS,
+    **kserve.RULE_IDS,
     **hardening.RULE_IDS,
     **governance.RULE_IDS,
     **references.RULE_IDS,

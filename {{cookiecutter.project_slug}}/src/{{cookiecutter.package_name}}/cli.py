@@ -136,7 +136,8 @@ def _run_local(app: App) -> None:
     click.echo(f"governance:  {paths.governance_html} (verdict={as_dict(results['govern'])['verdict']})")
     click.echo(f"model card:  {paths.model_card}")
     click.echo(f"provenance:  {paths.provenance}")
-    click.echo(f"release:     {paths.release}")
+    package = as_dict(results["package"])
+    click.echo(f"release:     {package['release']} (champion: {package['champion']})")
     from .lineage import destination
 
     click.echo(f"lineage:     {destination()}")
@@ -265,6 +266,250 @@ def check(events: Path | None) -> None:
     if found:
         raise SystemExit(1)
     click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
+
+
+@cli.command()
+@click.option("--release", "version", help="Serve this release version (default: follow the champion alias).")
+@click.option(
+    "--model-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A release folder to serve, or a releases folder whose champion to follow (cluster: /mnt/models).",
+)
+@click.option(
+    "--cut-out-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The emergency cut-out file (default from params.yaml serving.cut_out_file).",
+)
+@click.option(
+    "--inference-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one JSON line per row predicted here (default from params.yaml serving.inference_log).",
+)
+@click.option("--host", help="Address to listen on (default from params.yaml serving.host).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port (default from params.yaml; 0: any free port)."
+)
+@click.pass_obj
+def serve(
+    app: App,
+    version: str | None,
+    model_dir: Path | None,
+    cut_out_file: Path | None,
+    inference_log: Path | None,
+    host: str | None,
+    port: int | None,
+) -> None:
+    """Serve the released model over the Open Inference Protocol v2 (REST) until interrupted."""
+    from .release.store import check_version
+    from .serving import MODEL_NAME
+    from .serving.inference_log import InferenceLog
+    from .serving.server import ModelSlot, make_server
+
+    settings = app.settings()
+    serving = settings.serving
+    if version and model_dir:
+        raise ProjectError("pass --release or --model-dir, not both")
+    releases = settings.paths.release
+    fixed = releases / check_version(version) if version else None
+    if model_dir is not None and (model_dir / "manifest.json").is_file():
+        fixed = model_dir
+    elif model_dir is not None:
+        releases = model_dir
+    slot = ModelSlot(releases, fixed)
+    inference_log = inference_log or serving.inference_log
+    log = InferenceLog(
+        inference_log,
+        serving.log_max_bytes,
+        serving.log_backups,
+        app.policy().inference_log.log_sensitive_features,
+    )
+    server = make_server(
+        host or serving.host,
+        serving.port if port is None else port,
+        slot,
+        log,
+        cut_out_file or serving.cut_out_file,
+        serving.max_body_bytes,
+        serving.max_rows,
+    )
+    bound_host, bound_port = server.server_address[:2]
+    following = "" if fixed else " (follows the champion alias)"
+    click.echo(f"serve: {MODEL_NAME} release {slot.current.version}{following}")
+    click.echo(f"serve: http://{bound_host}:{bound_port}/v2/models/{MODEL_NAME}/infer; log {inference_log}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _releases_option(command):
+    return click.option(
+        "--releases",
+        "root",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The releases folder (default from params.yaml paths.release; on the cluster, the model store).",
+    )(command)
+
+
+@cli.command()
+@_releases_option
+@click.pass_obj
+def releases(app: App, root: Path | None) -> None:
+    """List the releases, mark the champion, and show the release log."""
+    from .release import champion, history, release_versions
+
+    root = root or app.settings().paths.release
+    current = champion(root)
+    versions = release_versions(root)
+    if not versions:
+        raise ProjectError(f"no releases in {root}: run the pipeline (or package) first")
+    for version in versions:
+        click.echo(f"{'*' if version == current else ' '} {version}")
+    for entry in history(root):
+        was = entry.get("previous") or "none"
+        click.echo(
+            f"{entry['time']} {entry['action']:<8} {entry['version']} (was {was}) "
+            f"by {entry['actor']}: {entry['reason']}"
+        )
+
+
+def _move_alias(app: App, action: str, move, root: Path | None) -> dict:
+    """Move a champion alias inside an OpenLineage run: releases folder in, alias out."""
+    from .lineage import step_run
+    from .release.champion import ALIAS_FILE
+
+    settings = app.settings()
+    root = root or settings.paths.release
+    context = app.context(settings)
+    doc = "Move the champion alias to another release and record it in the release log."
+    with step_run(action, doc, [root], [root / ALIAS_FILE], context) as run:
+        run["summary"] = entry = move(root)
+    if root == settings.paths.release:  # a model registry follows this project's own alias
+        for extension in context.extensions:
+            extension.champion_moved(entry["version"], root / entry["version"] / "model.joblib")
+    return entry
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
+@_releases_option
+@click.pass_obj
+def promote(app: App, version: str, reason: str, root: Path | None) -> None:
+    """Make release VERSION the champion that serve answers with."""
+    from .release import promote as promote_release
+
+    entry = _move_alias(app, "promote", lambda folder: promote_release(folder, version, reason), root)
+    click.echo(f"promote: champion is {entry['version']} (was {entry['previous'] or 'none'})")
+
+
+@cli.command()
+@click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
+@_releases_option
+@click.pass_obj
+def rollback(app: App, reason: str, root: Path | None) -> None:
+    """Make the previous champion the champion again."""
+    from .release import rollback as rollback_release
+
+    entry = _move_alias(app, "rollback", lambda folder: rollback_release(folder, reason), root)
+    click.echo(f"rollback: champion is {entry['version']} (was {entry['previous'] or 'none'})")
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The releases folder of the model store (on the cluster, the models volume).",
+)
+@click.option("--release", "version", help="The release to publish (default: the local champion).")
+@click.option("--reason", "-m", required=True, help="Why: recorded in the model store's release log.")
+@click.pass_obj
+def publish(app: App, target: Path, version: str | None, reason: str) -> None:
+    """Copy a release to the model store and make it the champion there (the deploy Task's first step).
+
+    The release this checkout governed must also pass the regression gate
+    against the store's champion (the model in service), which govern could
+    not see from a fresh checkout.
+    """
+    from .files import read_json
+    from .release import champion, version_of
+    from .release.publish import publish as publish_release
+    from .steps.govern import regression_against
+
+    settings = app.settings()
+    local = settings.paths.release
+    chosen = version or champion(local)
+    governed = settings.paths.governance_report
+    if chosen and governed.is_file() and chosen == version_of(read_json(governed).get("model_sha256") or ""):
+        failed = regression_against(target, settings.paths, settings.data, app.policy())
+        if failed:
+            raise ProjectError("\n".join([*failed, f"nothing published to {target}"]))
+
+    def move(folder: Path) -> dict:
+        released, entry = publish_release(local, folder, version, reason)
+        return entry or {"version": released.version, "previous": released.version}
+
+    entry = _move_alias(app, "publish", move, target)
+    was = "already the champion" if entry["previous"] == entry["version"] else f"was {entry['previous']}"
+    click.echo(f"publish: {entry['version']} is the champion in {target} ({was})")
+
+
+@cli.command(name="deploy-manifest")
+@_releases_option
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="deploy/inferenceservice.yaml",
+    show_default=True,
+    help="The InferenceService to pin.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="artifacts/deploy/inferenceservice.yaml",
+    show_default=True,
+    help="Write the pinned InferenceService here.",
+)
+@click.option(
+    "--result-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the pinned release version to this file (for a pipeline result).",
+)
+@click.pass_obj
+def deploy_manifest(
+    app: App, root: Path | None, template: Path, output: Path, result_file: Path | None
+) -> None:
+    """Write the InferenceService pinned to the champion, with the canary share from params.yaml."""
+    from .release.publish import render_inference_service
+
+    settings = app.settings()
+    percent = settings.release.canary_traffic_percent
+    version, path = render_inference_service(template, root or settings.paths.release, percent, output, SLUG)
+    if result_file is not None:
+        result_file.write_text(version, encoding="utf-8")
+    share = "all traffic" if percent == 100 else f"{percent}% of traffic (canary)"
+    click.echo(f"deploy-manifest: wrote {path}: release {version}, {share}")
+
+
+@cli.command(name="cut-out")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.option("--reason", "-m", default="", help="With on: the reason every 503 answer gives.")
+@click.pass_obj
+def cut_out_(app: App, state: str, reason: str) -> None:
+    """Emergency stop: on, the server answers 503 with the reason at once; off, it serves again."""
+    from .serving import cut_out
+
+    path = app.settings().serving.cut_out_file
+    if state == "on":
+        cut_out.switch_on(path, reason)
+        click.echo(f"cut-out: on ({path}); infer answers 503 until `cut-out off`")
+    else:
+        was = cut_out.switch_off(path)
+        click.echo("cut-out: off; serving" if was else "cut-out: was not on")
 
 
 for _step in STEPS:

@@ -58,6 +58,9 @@ class Extension:
         """One line for the end of `run` (where this extension recorded the run), if any."""
         return None
 
+    def champion_moved(self, version: str, model: Path) -> None:
+        """The champion alias now names release `version` (its model at `model`): a registry can follow."""
+
 
 def load_extensions(settings: "Settings") -> tuple[Extension, ...]:
     """One instance of each optional module's extension this project has."""

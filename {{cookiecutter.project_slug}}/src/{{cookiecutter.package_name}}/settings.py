@@ -64,7 +64,30 @@ class PathSettings(_Strict):
     governance_html: Path = Path("artifacts/reports/governance.html")
     model_card: Path = Path("artifacts/reports/model_card.md")  # model_card.json is written beside it
     provenance: Path = Path("artifacts/reports/provenance.json")
-    release: Path = Path("artifacts/release")
+    # A folder of releases: <version>/ each, champion.json and release-log.jsonl beside them.
+    release: Path = Path("artifacts/releases")
+
+
+class ReleaseSettings(_Strict):
+    # true: package makes the release it writes the champion (govern's regression
+    # gate has already compared it with the one in service); false: `promote` does.
+    auto_promote: bool = True
+    # On the cluster: the share of traffic a newly deployed release gets from
+    # KServe (canaryTrafficPercent); 100 rolls it out at once.
+    canary_traffic_percent: int = Field(100, ge=0, le=100)
+
+
+class ServingSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    # JSON lines, one per row predicted; renamed to .1, .2 ... past max_bytes.
+    inference_log: Path = Path("artifacts/serving/inference.jsonl")
+    log_max_bytes: int = Field(64 * 1024 * 1024, ge=0)  # 0: never rotate
+    log_backups: int = Field(5, ge=1)
+    # While this file exists, infer answers 503 with its first line as the reason.
+    cut_out_file: Path = Path("artifacts/serving/CUT_OUT")
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    max_rows: int = Field(100_000, ge=1)
 
 
 class LineageSettings(_Strict):
@@ -84,6 +107,8 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
     lineage: LineageSettings = LineageSettings()
+    release: ReleaseSettings = ReleaseSettings()
+    serving: ServingSettings = ServingSettings()
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     tracking: TrackingSettings = TrackingSettings()
 {%- endif %}

@@ -290,7 +290,53 @@ class MlflowTracking(Extension):
             return None
         return f"tracking:    MLflow run {self.tracker.run_id} in {destination()}"
 
+    def champion_moved(self, version: str, model: Path) -> None:
+        run_id = self.tracker.run_id if self.tracker is not None else None
+        self._guard(
+            "set the champion alias in the model registry", lambda: mirror_champion(version, model, run_id)
+        )
+
 
 def extension(settings: Settings) -> MlflowTracking:
     """The run context's tracking extension (context.load_extensions finds it)."""
     return MlflowTracking(settings)
+
+
+REGISTERED_MODEL = SLUG
+RELEASE_TAG = "release"
+CHAMPION_ALIAS = "champion"
+
+
+def mirror_champion(version: str, model: Path, run_id: str | None = None) -> None:
+    """Point the MLflow Model Registry's `champion` alias at the model version of release `version`.
+
+    The release's model is registered once (tagged with the release version,
+    linked to the tracked run when there is one); the releases folder stays
+    the source of truth, the registry follows it.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if not os.environ.get(URI_ENV):
+        LOCAL_STORE.mkdir(exist_ok=True)
+    client = MlflowClient(tracking_uri=tracking_uri())
+    try:
+        client.create_registered_model(REGISTERED_MODEL)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    found = [
+        mv
+        for mv in client.search_model_versions(f"name = '{REGISTERED_MODEL}'")
+        if mv.tags.get(RELEASE_TAG) == version
+    ]
+    if found:
+        registered = found[0]
+    else:
+        registered = client.create_model_version(
+            REGISTERED_MODEL,
+            source=Path(model).resolve().as_uri(),
+            run_id=run_id,
+            tags={RELEASE_TAG: version},
+        )
+    client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION_ALIAS, registered.version)

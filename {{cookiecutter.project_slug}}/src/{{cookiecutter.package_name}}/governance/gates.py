@@ -78,6 +78,65 @@ def provenance_gate(statement: dict | None, model_sha256: str, policy: Policy) -
     return _check("provenance", "model_digest_recorded", 1.0 if recorded else 0.0, Bound(min=1))
 
 
+def regression_gates(
+    metrics: dict, fairness: dict[str, dict], champion: dict | None, policy: Policy
+) -> list[dict]:
+    """The candidate against the champion on the same held-out rows (policy.regression).
+
+    `champion` is {"version", "metrics", "fairness"} measured on the candidate's
+    test split, or None when nothing is released yet: that passes, and says so.
+    """
+    if champion is None:
+        return [
+            {
+                "gate": "regression",
+                "metric": "champion",
+                "value": None,
+                "limit": None,
+                "bound": "none",
+                "passed": True,
+                "detail": "no champion yet: nothing to compare with",
+            }
+        ]
+    version = champion["version"]
+    results = []
+    for metric, drop in policy.regression.max_drop.items():
+        before = champion["metrics"].get(metric)
+        after = metrics.get(metric)
+        if before is None:
+            continue
+        limit = round(float(before) - drop, 6)
+        results += _check(
+            "regression",
+            metric,
+            None if after is None else float(after),
+            Bound(min=limit),
+            champion_version=version,
+            champion_value=before,
+            detail=f"champion {version} = {before:g}, largest allowed drop {drop:g}",
+        )
+    for attribute, assessment in fairness.items():
+        theirs = champion["fairness"].get(attribute, {}).get("disparities", {})
+        for metric, widening in policy.regression.max_fairness_widening.items():
+            before, after = theirs.get(metric), assessment["disparities"].get(metric)
+            if before is None:
+                continue
+            ratio = metric == "disparate_impact_ratio"  # larger is fairer
+            limit = round(before - widening if ratio else before + widening, 6)
+            bound = Bound(min=limit) if ratio else Bound(max=limit)
+            results += _check(
+                "regression",
+                metric,
+                after,
+                bound,
+                attribute=attribute,
+                champion_version=version,
+                champion_value=before,
+                detail=f"champion {version} = {before:g}, largest allowed widening {widening:g}",
+            )
+    return results
+
+
 def verdict(results: list[dict]) -> str:
     return "pass" if all(result["passed"] for result in results) else "fail"
 
@@ -88,5 +147,5 @@ def describe(result: dict, outcome: str = "failed") -> str:
     value = "missing" if result["value"] is None else f"{result['value']:g}"
     word = "below the min" if result["bound"] == "min" else "above the max"
     detail = f" ({result['detail']})" if result.get("detail") else ""
-    limit = f"{result['limit']:g}"
+    limit = "n/a" if result["limit"] is None else f"{result['limit']:g}"
     return f"{result['gate']} gate {outcome}{where}: {result['metric']} = {value} is {word} {limit}{detail}"

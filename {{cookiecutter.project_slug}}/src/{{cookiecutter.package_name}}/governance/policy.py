@@ -135,6 +135,30 @@ class ModelCardPolicy(_Strict):
         return [field for field in CardField.__args__ if TEMPLATE_TEXT in self._text(field)]  # type: ignore[attr-defined]
 
 
+# Fairness metrics a new model may not worsen beyond a limit (smaller is fairer,
+# except the disparate impact ratio, where larger is fairer).
+RegressionFairnessMetric = Literal[
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "equal_opportunity_difference",
+    "disparate_impact_ratio",
+]
+
+
+class RegressionPolicy(_Strict):
+    """The champion/challenger gate: how much worse than the model in service a candidate may be."""
+
+    max_drop: dict[PerformanceMetric, float] = {}
+    max_fairness_widening: dict[RegressionFairnessMetric, float] = {}
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> "RegressionPolicy":
+        for name, value in {**self.max_drop, **self.max_fairness_widening}.items():
+            if value < 0:
+                raise ValueError(f"{name}: a limit on how much worse a model may be cannot be negative")
+        return self
+
+
 class ProvenancePolicy(_Strict):
     required: bool = True
 
@@ -218,6 +242,12 @@ class Limit(_Strict):
     source: str
 
 
+class InferenceLogPolicy(_Strict):
+    """What the serving log may keep about the people a prediction is about."""
+
+    log_sensitive_features: bool = False
+
+
 class Policy(_Strict):
     version: str
     profile: Profile
@@ -226,6 +256,8 @@ class Policy(_Strict):
     fairness: FairnessPolicy = FairnessPolicy()
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
+    regression: RegressionPolicy = RegressionPolicy()
+    inference_log: InferenceLogPolicy = InferenceLogPolicy()
     data: DataPolicy
 
     @property

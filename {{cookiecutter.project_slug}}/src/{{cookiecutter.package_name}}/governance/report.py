@@ -47,6 +47,29 @@ def bar_chart(title: str, values: dict[str, float | None]) -> str:
     return "".join(parts)
 
 
+def side_by_side(summary: dict) -> str:
+    """Candidate and champion on the same held-out rows, metric by metric."""
+    champion = summary.get("champion")
+    if not champion:
+        return "<h2>Candidate and champion</h2><p>No champion yet: nothing to compare with.</p>"
+    overall = champion["metrics"]
+    rows = [(name, "", value, overall.get(name)) for name, value in summary.get("metrics", {}).items()]
+    for attribute, result in summary.get("fairness", {}).items():
+        theirs = champion.get("fairness", {}).get(attribute, {}).get("disparities", {})
+        rows += [(name, attribute, value, theirs.get(name)) for name, value in result["disparities"].items()]
+    body = "".join(
+        f"<tr><td>{escape(name)}</td><td>{escape(attribute)}</td><td>{escape(_number(mine))}</td>"
+        f"<td>{escape(_number(theirs))}</td></tr>"
+        for name, attribute, mine, theirs in rows
+    )
+    return (
+        "<h2>Candidate and champion</h2>"
+        f"<p>Champion: release <code>{escape(str(champion['version']))}</code>, scored on the candidate's"
+        " held-out rows.</p><table><thead><tr><th>metric</th><th>attribute</th>"
+        f"<th>candidate</th><th>champion</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
 def render(summary: dict) -> str:
     """The page: verdict, every gate with its value and limit, and charts per group."""
     verdict = summary["verdict"]
@@ -91,6 +114,7 @@ def render(summary: dict) -> str:
         "<th>metric</th><th>value</th><th>limit</th><th>limit from</th><th>detail</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<h2>Performance</h2><table><tbody>{performance}</tbody></table>"
+        f"{side_by_side(summary)}"
         f"<h2>Metrics by group</h2>{''.join(sections)}"
         "</body></html>\n"
     )

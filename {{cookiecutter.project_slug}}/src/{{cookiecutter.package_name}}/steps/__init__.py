@@ -62,10 +62,14 @@ def _govern(s: Settings, p: Policy, c: RunContext) -> Mapping:
 
 
 def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
-    """Copy the model and its evidence into the release folder, if governance passed."""
+    """Write the model and its evidence as releases/<version>/, if governance passed; promote it."""
     from ..steps.package import package
 
-    return package(s.paths)
+    def champion_moved(version: str, model) -> None:
+        for extension in c.extensions:  # a model registry follows the alias (tracking)
+            extension.champion_moved(version, model)
+
+    return package(s.paths, s.data, s.release, on_promote=champion_moved)
 
 
 STEPS = (

@@ -37,6 +37,22 @@ def load_model(path: Path):
     return model
 
 
+# The positive class is predicted at this probability or above, here and by the server.
+THRESHOLD = 0.5
+
+
+def score_metrics(truth, score) -> dict[str, float]:
+    """The performance metrics of scores against labels, as metrics.json records them."""
+    predicted = (score >= THRESHOLD).astype("int64")
+    return {
+        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
+        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
+        "f1": round(float(skm.f1_score(truth, predicted)), 6),
+        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
+        "recall": round(float(skm.recall_score(truth, predicted)), 6),
+    }
+
+
 def evaluate(
     raw: Path, model_path: Path, metrics_out: Path, predictions_out: Path, data: DataSettings
 ) -> Metrics:
@@ -46,15 +62,8 @@ def evaluate(
     _, test_rows = split(frame, data)
     truth = labels(test_rows, data)
     score = model.predict_proba(test_rows)[:, 1]
-    predicted = (score >= 0.5).astype("int64")
-    result: Metrics = {
-        "accuracy": round(float(skm.accuracy_score(truth, predicted)), 6),
-        "roc_auc": round(float(skm.roc_auc_score(truth, score)), 6),
-        "f1": round(float(skm.f1_score(truth, predicted)), 6),
-        "precision": round(float(skm.precision_score(truth, predicted, zero_division=0)), 6),
-        "recall": round(float(skm.recall_score(truth, predicted)), 6),
-        "test_rows": len(test_rows),
-    }
+    predicted = (score >= THRESHOLD).astype("int64")
+    result: Metrics = score_metrics(truth, score) | {"test_rows": len(test_rows)}
     predictions = test_rows[list(data.sensitive_features)].assign(
         y_true=truth.to_numpy(), y_pred=predicted, y_score=score.round(6)
     )

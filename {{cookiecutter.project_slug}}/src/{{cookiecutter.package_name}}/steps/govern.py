@@ -9,12 +9,15 @@ import json
 from pathlib import Path
 from typing import TypedDict
 
-from ..errors import GateFailed
+from ..errors import GateFailed, ProjectError
 from ..features import labels
 from ..files import atomic_path, read_json, write_json
 from ..governance import fairness, gates, model_card, provenance, report
 from ..governance.policy import Policy
+from ..release import champion as champion_version
+from ..release import load_release
 from ..settings import DataSettings, ModelSettings, PathSettings
+from ..steps.evaluate import THRESHOLD, load_model, score_metrics
 from ..tables import read_csv, split
 
 
@@ -55,6 +58,49 @@ def model_card_json(markdown: Path) -> Path:
     return Path(markdown).with_suffix(".json")
 
 
+def measure_champion(releases: Path, test_rows, data: DataSettings) -> dict | None:
+    """The champion's metrics and fairness on the candidate's held-out rows; None if no champion.
+
+    Both models are scored on the same rows, so the regression gate compares
+    models, not data sets.
+    """
+    version = champion_version(releases)
+    if version is None:
+        return None
+    release = load_release(Path(releases) / version)
+    model = load_model(release.model)
+    try:
+        score = model.predict_proba(test_rows)[:, 1]
+    except (KeyError, ValueError) as exc:
+        raise ProjectError(
+            f"champion {version} cannot score this data ({exc}): promote a newer one first"
+        ) from exc
+    truth = labels(test_rows, data)
+    predictions = test_rows[list(data.sensitive_features)].assign(
+        y_true=truth.to_numpy(), y_pred=(score >= THRESHOLD).astype("int64"), y_score=score
+    )
+    return {
+        "version": version,
+        "model_sha256": release.manifest.get("model_sha256"),
+        "metrics": score_metrics(truth, score),
+        "fairness": fairness.assess(predictions, data.sensitive_features),
+    }
+
+
+def regression_against(releases: Path, paths: PathSettings, data: DataSettings, policy: Policy) -> list[str]:
+    """The regression gate of govern's candidate against the champion of another releases folder.
+
+    For a model store govern could not see (the cluster's): the candidate's
+    metrics from its governance report, the champion scored on the same
+    held-out rows. Returns one line per failed gate.
+    """
+    report = read_json(paths.governance_report)
+    _, test_rows = split(read_csv(paths.raw_data), data)
+    champion = measure_champion(releases, test_rows, data)
+    results = gates.regression_gates(report.get("metrics", {}), report.get("fairness", {}), champion, policy)
+    return [gates.describe(result) for result in results if not result["passed"]]
+
+
 def govern(
     paths: PathSettings,
     data: DataSettings,
@@ -91,17 +137,19 @@ def govern(
     )
     write_json(paths.provenance, statement)
 
+    frame = read_csv(paths.raw_data)
+    train_rows, test_rows = split(frame, data)
+    champion = measure_champion(paths.release, test_rows, data)
+
     results = (
         gates.data_gate(validation)
         + gates.performance_gates(metrics, policy)
         + gates.fairness_gates(by_attribute, policy)
+        + gates.regression_gates(metrics, by_attribute, champion, policy)
         + gates.model_card_gate(policy, data.source)
         + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
     )
     verdict = gates.verdict(results)
-
-    frame = read_csv(paths.raw_data)
-    train_rows, test_rows = split(frame, data)
     card = model_card.build(
         policy.model_card,
         model={
@@ -133,6 +181,7 @@ def govern(
         "warnings": [gates.describe(result, "warning") for result in results if result.get("warning")],
         "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
         "fairness": by_attribute,
+        "champion": champion,
         "reports": {
             "governance_report": paths.governance_report.as_posix(),
             "governance_html": paths.governance_html.as_posix(),

@@ -1,26 +1,43 @@
-"""Package: put the model and its evidence in one release folder, only if governance passed."""
+"""Package: write the governed model and its evidence as a release; promote it if so configured."""
 
-import os
-import shutil
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypedDict
 
 from ..errors import ProjectError
-from ..files import read_json, write_json
+from ..files import read_json
 from ..governance.provenance import sha256_file
-from ..settings import PathSettings
+from ..release import champion, promote, write_release
+from ..release.signature import model_signature
+from ..settings import DataSettings, PathSettings, ReleaseSettings
+from ..steps.evaluate import load_model
 from ..steps.govern import model_card_json
 
 
 class PackageSummary(TypedDict):
     release: str
+    version: str
     files: list[str]
     model_sha256: str
+    champion: str | None
+    promoted: bool
 
 
-def package(paths: PathSettings) -> PackageSummary:
-    """Copy model, model card, provenance and governance report into `paths.release`."""
+def package(
+    paths: PathSettings,
+    data: DataSettings,
+    release: ReleaseSettings,
+    extra_files: tuple[Path, ...] = (),
+    on_promote: Callable[[str, Path], None] | None = None,
+) -> PackageSummary:
+    """Write `paths.release/<version>/` (model, signature, card, provenance, governance report).
+
+    `extra_files` join the release as they are and are listed in its manifest:
+    the place for more evidence, such as the training reference profile
+    (reference.json) that monitoring compares live inputs with. `on_promote`
+    (version, model path) hears when the release becomes the champion, so a
+    model registry can follow the alias.
+    """
     if not Path(paths.governance_report).is_file():
         raise ProjectError(f"{paths.governance_report} not found: run govern first")
     report = read_json(paths.governance_report)
@@ -33,32 +50,28 @@ def package(paths: PathSettings) -> PackageSummary:
     if model_sha256 != report.get("model_sha256"):
         raise ProjectError(f"{paths.model} changed after govern checked it: run govern again")
     files = [
-        paths.model,
         paths.model_card,
         model_card_json(paths.model_card),
         paths.provenance,
         paths.governance_report,
         paths.governance_html,
+        *extra_files,
     ]
-    release = Path(paths.release)
-    release.parent.mkdir(parents=True, exist_ok=True)
-    # Build the folder beside the target, then swap it in: no half-written release.
-    staging = Path(tempfile.mkdtemp(prefix=f".{release.name}.", dir=release.parent))
-    try:
-        manifest = {}
-        for source in files:
-            if not Path(source).is_file():
-                raise ProjectError(f"{source} not found: run govern first")
-            shutil.copyfile(source, staging / Path(source).name)
-            manifest[Path(source).name] = sha256_file(staging / Path(source).name)
-        write_json(staging / "manifest.json", {"sha256": manifest, "verdict": verdict})
-        old = None
-        if release.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{release.name}.old.", dir=release.parent))
-            os.replace(release, old / release.name)
-        os.replace(staging, release)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {"release": release.as_posix(), "files": sorted(manifest), "model_sha256": model_sha256}
+    signature = model_signature(load_model(paths.model), data.target, data.sensitive_features)
+    written = write_release(paths.release, paths.model, model_sha256, files, {"signature.json": signature})
+    promoted = None
+    if release.auto_promote and champion(paths.release) != written.version:
+        regression = [g for g in report.get("gates", []) if g.get("gate") == "regression"]
+        compared = regression[0].get("champion_version") if regression else None
+        why = f"governance passed (compared with champion {compared})" if compared else "governance passed"
+        promoted = promote(paths.release, written.version, f"package: {why}")
+        if on_promote is not None:
+            on_promote(written.version, written.model)
+    return {
+        "release": written.folder.as_posix(),
+        "version": written.version,
+        "files": sorted(written.manifest["sha256"]),
+        "model_sha256": model_sha256,
+        "champion": champion(paths.release),
+        "promoted": promoted is not None,
+    }

@@ -1,0 +1,110 @@
+"""Publishing a release to the cluster's model store, and pinning the InferenceService to it.
+
+The model store (the `models` volume) keeps the same layout as a local
+releases folder: <version>/, champion.json, release-log.jsonl. So `promote`,
+`rollback` and `releases` work on it with `--releases`, and `serve` on the
+cluster reads it as it reads artifacts/releases locally.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from ..errors import ProjectError
+from ..files import atomic_path
+from .champion import champion, promote
+from .store import DIR_MODE, FILE_MODE, Release, check_version, load_release
+
+STORAGE_URI = "STORAGE_URI"  # KServe's storage initializer mounts this at /mnt/models
+
+
+def copy_release(source: Release, target_root: Path) -> Release:
+    """Copy a release folder into another releases root, all or nothing, readable by all."""
+    target_root = Path(target_root)
+    target = target_root / source.version
+    if target.is_dir():
+        existing = load_release(target)
+        if existing.manifest.get("model_sha256") == source.manifest.get("model_sha256"):
+            return existing
+    try:
+        target_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{source.version}.", dir=target_root))
+    except OSError as exc:
+        raise ProjectError(f"cannot write {target_root}: {exc.strerror or exc}") from exc
+    try:
+        os.chmod(staging, DIR_MODE)
+        for path in source.folder.iterdir():
+            shutil.copyfile(path, staging / path.name)
+            os.chmod(staging / path.name, FILE_MODE)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return load_release(target)
+
+
+def publish(
+    local_root: Path, target_root: Path, version: str | None, reason: str
+) -> tuple[Release, dict | None]:
+    """Copy release `version` (default: the local champion) to `target_root` and make it champion there.
+
+    A version that is not here but already in the store is promoted there as it is.
+    """
+    version = check_version(version) if version else champion(local_root)
+    if version is None:
+        raise ProjectError(f"no champion in {local_root} and no --release given: nothing to publish")
+    local = Path(local_root) / version
+    if local.is_dir():
+        release = copy_release(load_release(local), target_root)
+    elif (Path(target_root) / version).is_dir():
+        release = load_release(Path(target_root) / version)
+    else:
+        raise ProjectError(f"release {version} is neither in {local_root} nor in {target_root}")
+    if champion(target_root) == version:
+        return release, None
+    return release, promote(target_root, version, reason)
+
+
+def _predictor_container(manifest: dict, template: Path) -> dict:
+    try:
+        containers = manifest["spec"]["predictor"]["containers"]
+        return next(c for c in containers if any(e.get("name") == STORAGE_URI for e in c.get("env", [])))
+    except (KeyError, TypeError, StopIteration):
+        raise ProjectError(f"{template}: no predictor container with a {STORAGE_URI} env entry") from None
+
+
+def render_inference_service(
+    template: Path, releases: Path, canary_percent: int, output: Path, project: str
+) -> tuple[str, Path]:
+    """The InferenceService pinned to the champion of `releases`: a new release is a new KServe revision.
+
+    The template's STORAGE_URI names the releases root; the rendered one names
+    `<root>/<version>`. Below 100, canaryTrafficPercent sends that share of
+    traffic to the new revision and the rest to the one before.
+    """
+    version = champion(releases)
+    if version is None:
+        raise ProjectError(f"no champion in {releases}: publish a release first")
+    release = load_release(Path(releases) / version)
+    try:
+        manifest = yaml.safe_load(Path(template).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProjectError(f"{template} is not readable YAML: {exc}") from exc
+    container = _predictor_container(manifest, template)
+    for entry in container["env"]:
+        if entry.get("name") == STORAGE_URI:
+            entry["value"] = f"{str(entry['value']).rstrip('/')}/{version}"
+    predictor = manifest["spec"]["predictor"]
+    predictor.pop("canaryTrafficPercent", None)
+    if canary_percent < 100:
+        predictor["canaryTrafficPercent"] = canary_percent
+    annotations = manifest.setdefault("metadata", {}).setdefault("annotations", {})
+    annotations[f"{project}/release"] = version
+    annotations[f"{project}/model-digest"] = f"sha256:{release.manifest.get('model_sha256', '')}"
+    with atomic_path(output, mode=FILE_MODE) as tmp:
+        tmp.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    return version, Path(output)
