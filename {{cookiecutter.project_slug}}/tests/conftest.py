@@ -42,20 +42,26 @@ def copy_project(into: Path) -> Path:
     return into
 
 
+def sample_project(into: Path) -> Path:
+    """The project's settings and policy copied into `into`, set up for the embedded sample.
+
+    The sample's data lines and schema, and the profile's own limits, so the
+    tests that use it check the code, not the data the project adopted.
+    """
+    copy_project(into)
+    params = yaml.safe_load((into / "params.yaml").read_text())
+    params["data"].update(sample_data.SETTINGS)
+    (into / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    policy = yaml.safe_load((into / "governance/policy.yaml").read_text())
+    policy.update(data=sample_data.SCHEMA, performance={}, fairness={"gates": {}, "attributes": {}})
+    (into / "governance/policy.yaml").write_text(yaml.safe_dump(policy, sort_keys=False))
+    return into
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
-    """A scratch project root set up for the embedded sample, cwd set to it.
-
-    The project's settings and policy, with the sample's data lines and schema
-    and the profile's own limits, so these tests check the code, not the data.
-    """
-    copy_project(tmp_path)
-    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
-    params["data"].update(sample_data.SETTINGS)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    policy = yaml.safe_load((tmp_path / "governance/policy.yaml").read_text())
-    policy.update(data=sample_data.SCHEMA, performance={}, fairness={"gates": {}, "attributes": {}})
-    (tmp_path / "governance/policy.yaml").write_text(yaml.safe_dump(policy, sort_keys=False))
+    """A scratch project root set up for the embedded sample (sample_project), cwd set to it."""
+    sample_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -73,10 +79,7 @@ def policy(workdir):
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Path:
     """A project where the pipeline ran once per session on the default sample: one release, the champion."""
-    folder = tmp_path_factory.mktemp("released")
-    for name in ("params.yaml", "openlineage.yml"):
-        shutil.copy(PROJECT / name, folder / name)
-    shutil.copytree(PROJECT / "governance", folder / "governance")
+    folder = sample_project(tmp_path_factory.mktemp("released"))
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
