@@ -15,6 +15,7 @@ sys.argv = sys.argv[:1]  # each benchmark reads its own sizes from argv when run
 
 import bench_bake  # noqa: E402
 import bench_governance  # noqa: E402
+import bench_monitor  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_project  # noqa: E402
 import bench_serving  # noqa: E402
@@ -35,6 +36,7 @@ def main() -> None:
         *bench_validator.main(),
         *bench_pipeline.main(),
         *bench_governance.main(),
+        *bench_monitor.main(),
         *bench_serving.main(),
         *bench_project.main(),
         *bench_project.main({"orchestrators": "tekton"}),

@@ -37,6 +37,7 @@ COMPONENT_PATHS = {
         "tests/test_deploy.py",
         f"{PKG}/pipelines/tekton_step.py",
         f"{PKG}/pipelines/tekton_commands.py",
+        f"{PKG}/pipelines/trigger.py",
     ],
     "kfp": [
         f"{PKG}/pipelines/kfp.py",
@@ -44,6 +45,7 @@ COMPONENT_PATHS = {
         f"{PKG}/pipelines/kfp_local.py",
         f"{PKG}/pipelines/kfp_client.py",
         f"{PKG}/pipelines/kfp_commands.py",
+        f"{PKG}/pipelines/kfp_monitoring.py",
         "docs/kubeflow.md",
         "tests/test_kfp.py",
     ],

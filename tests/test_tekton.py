@@ -1,6 +1,7 @@
 """Tekton: the baked manifests follow the real v1 API, and every Task's script really runs."""
 
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -23,6 +24,14 @@ def tekton_documents(project: Path):
         for doc in yaml.safe_load_all(path.read_text()):
             if isinstance(doc, dict):
                 yield path, doc
+
+
+def pipeline_of(project: Path, name: str | None = None) -> dict:
+    """A Pipeline by name; the project's CI/CD Pipeline (named after the project) by default."""
+    name = name or project.name
+    return next(
+        d for _, d in tekton_documents(project) if d["kind"] == "Pipeline" and d["metadata"]["name"] == name
+    )
 
 
 def tasks_of(project: Path) -> dict[str, dict]:
@@ -81,11 +90,7 @@ def test_every_task_documents_its_params_results_and_workspaces(default_project)
 
 
 def test_deploy_runs_only_when_the_gate_passed_on_a_releasing_run(default_project):
-    (pipeline,) = [
-        doc
-        for _, doc in tekton_documents(default_project)
-        if doc["kind"] == "Pipeline" and doc["metadata"]["name"] == default_project.name
-    ]
+    pipeline = pipeline_of(default_project)
     tasks = {task["name"]: task for task in pipeline["spec"]["tasks"]}
     for gated in ("package", "build-image", "deploy", "submit-kfp"):
         assert tasks[gated]["when"] == [
@@ -121,14 +126,19 @@ TEKTON_REFERENCE = re.compile(r"\$\((params|workspaces|results|context|tasks|tt)
 class LocalPipelineRun:
     """One PipelineRun of a baked project's Pipeline, run on this machine."""
 
-    def __init__(self, project: Path, root: Path, params: dict[str, str], checkout_hook=None):
+    def __init__(
+        self,
+        project: Path,
+        root: Path,
+        params: dict[str, str],
+        checkout_hook=None,
+        pipeline: str | None = None,
+        secrets: dict[str, dict[str, str]] | None = None,
+    ):
         self.project, self.root, self.checkout_hook = project, root, checkout_hook
         self.tasks = tasks_of(project)
-        self.pipeline = next(
-            d
-            for _, d in tekton_documents(project)
-            if d["kind"] == "Pipeline" and d["metadata"]["name"] == project.name
-        )
+        self.pipeline = pipeline_of(project, pipeline)
+        self.secrets = secrets or {}
         self.config_maps = {
             d["metadata"]["name"]: d.get("data", {})
             for _, d in tekton_documents(project)
@@ -302,7 +312,12 @@ class LocalPipelineRun:
                     )
                     env.update(self.config_maps.get(ref["name"], {}))
             for item in template.get("env", []) + step.get("env", []):
-                env[item["name"]] = substitute(item["value"])
+                if "valueFrom" in item:
+                    ref = item["valueFrom"]["secretKeyRef"]
+                    assert ref["key"] in self.secrets.get(ref["name"], {}), f"{name}: no Secret {ref}"
+                    env[item["name"]] = self.secrets[ref["name"]][ref["key"]]
+                else:
+                    env[item["name"]] = substitute(item["value"])
             cwd = Path(substitute(step.get("workingDir", str(self.root))))
             if "script" in step:
                 script = self.root / f"{run_name}-{step['name']}.sh"
@@ -430,7 +445,7 @@ def test_docs_say_how_to_run_a_task_that_binds_two_volumes(default_project):
         for ws in run["spec"]["workspaces"]
         if {"persistentVolumeClaim", "volumeClaimTemplate"} & set(ws)
     }
-    pipeline = next(d for _, d in tekton_documents(default_project) if d["kind"] == "Pipeline")
+    pipeline = pipeline_of(default_project)
     heavy = [
         task["name"]
         for task in pipeline["spec"]["tasks"]
@@ -451,8 +466,104 @@ def test_every_run_binds_push_credentials_where_kaniko_reads_them(default_projec
     # The rollback runs build nothing, so they bind no push credentials.
     runs = [r for r in runs if r["spec"]["pipelineRef"]["name"] == "mlops-demo"]
     assert len(runs) >= 2
-    for run in runs:
+    builds = [run for run in runs if run["spec"]["pipelineRef"]["name"] == default_project.name]
+    assert len(builds) >= 2
+    for run in builds:
         bindings = {ws["name"]: ws for ws in run["spec"]["workspaces"]}
         assert bindings["dockerconfig"]["secret"]["secretName"] == "mlops-demo-registry", run["metadata"]
     docs = (default_project / "docs/tekton.md").read_text()
     assert "mlops-demo-registry" in docs and "--from-file=config.json=" in docs
+
+
+# --- The retrain loop: the monitoring Pipeline in the same stand-in ---------------------
+
+
+@pytest.fixture(scope="module")
+def served(both_orchestrators, tmp_path_factory) -> Path:
+    """A copy of the project whose pipeline ran once locally: a release to monitor, and two days
+    of requests in serve's log format (the second drifted)."""
+    from conftest import run_in, run_project
+
+    copy = tmp_path_factory.mktemp("served") / both_orchestrators.name
+    shutil.copytree(both_orchestrators, copy)
+    (copy / "openlineage.yml").write_text("transport:\n  type: console\n")
+    run_project(copy, "run")
+    package = package_of(copy)
+    code = (
+        f"from {package}.sample_data import generate"
+        "; generate(rows=1000, seed=7).to_csv('normal.csv', index=False)"
+        "; generate(rows=1000, seed=8, drift=1.0).to_csv('drifted.csv', index=False)"
+    )
+    run_in(copy, sys.executable, "-c", code)
+    for day, name in (("2026-12-01", "normal"), ("2026-12-02", "drifted")):
+        run_project(copy, "replay", f"{name}.csv", "--day", day)
+        (copy / "artifacts/serving/inference.jsonl").rename(copy / f"{name}.jsonl")
+    return copy
+
+
+class Listener:
+    """A stand-in EventListener on 127.0.0.1 that records what it is sent and answers 202."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.headers, body))
+                self.send_response(202)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("day", "verdict", "retrain"), [("normal", "pass", "false"), ("drifted", "fail", "true")]
+)
+def test_monitoring_pipeline_asks_for_a_retrain_only_when_a_gate_fails(
+    both_orchestrators, served, tmp_path, day, verdict, retrain
+):
+    # given the release in service on the models volume and a day of its inference log
+    name = both_orchestrators.name
+    listener = Listener()
+    try:
+        run = LocalPipelineRun(
+            both_orchestrators,
+            tmp_path,
+            {"git-url": "https://git.example.com/x.git", "listener": listener.url},
+            pipeline=f"{name}-monitor",
+            secrets={f"{name}-webhook": {"token": "s3cret"}},
+        )
+        shutil.copytree(served / "artifacts/releases", run.workspaces["models"] / name / "releases")
+        shutil.copy(served / f"{day}.jsonl", run.workspaces["monitoring"] / "inference.jsonl")
+        # when the monitoring Pipeline runs, as the CronJob's monitor event starts it
+        run.run()
+    finally:
+        listener.close()
+    # then monitor judges the day, and only a failed gate asks the listener for a training run
+    assert run.status["monitor"] == "Succeeded", f"{run.status}\n{run.log[-4000:]}"
+    assert run.results["monitor"] == {"verdict": verdict, "retrain": retrain}, run.log[-4000:]
+    reports = run.workspaces["monitoring"] / "reports"
+    assert (reports / "monitoring.html").is_file() and (reports / "history.jsonl").is_file(), (
+        "no reports kept"
+    )
+    if retrain == "false":
+        assert run.status["request-retrain"] == "None" and not listener.received, run.status
+        return
+    assert run.status["request-retrain"] == "Succeeded", f"{run.status}\n{run.log[-4000:]}"
+    ((headers, body),) = listener.received
+    signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-GitHub-Event"] == "retrain", headers
+    assert headers["X-Hub-Signature-256"] == signature, "the event is not signed with the webhook secret"
+    assert json.loads(body)["repository"]["clone_url"] == "https://git.example.com/x.git", body

@@ -54,6 +54,8 @@ WIRING = {
             "provenance": "govern.provenance",
             "governance_report": "govern.governance_report",
             "governance_html": "govern.governance_html",
+            "raw_data": "ingest.raw_data",
+            "predictions": "evaluate.predictions",
         },
         "when": "inputs.parameter_values['pipelinechannel--govern-Output'] == 'pass'",
     },
@@ -84,6 +86,8 @@ TYPES = {
         "provenance": "Artifact",
         "governance_report": "Artifact",
         "governance_html": "HTML",
+        "raw_data": "Dataset",
+        "predictions": "Dataset",
         "release": "Artifact",
     },
 }
@@ -375,3 +379,60 @@ def test_a_task_rebuilds_settings_policy_and_run_context_from_the_parameters(set
     assert rebuilt_policy == policy
     assert (context.orchestrator, context.parent_run_id) == ("KFP", as_run_id("run-1")), context
     assert ORCHESTRATOR_ENV not in os.environ and PARENT_RUN_ENV not in os.environ, "a task wrote env"
+
+
+# --- the retrain loop: the monitoring pipeline and its recurring run ---
+
+
+def test_monitoring_pipeline_monitors_the_imported_release_and_log_then_trains_only_on_a_failed_gate(
+    workdir, settings, policy
+):
+    from {{ cookiecutter.package_name }}.pipelines.kfp_monitoring import compile_monitoring
+
+    # when the monitoring pipeline compiles
+    spec, _ = documents(compile_monitoring(settings, policy, workdir / "monitor.yaml"))
+    tasks = spec["root"]["dag"]["tasks"]
+    # then it imports release and log, monitors them, and nests the training pipeline under a condition
+    monitor = tasks["monitor"]
+    sources = {n: a["taskOutputArtifact"]["producerTask"] for n, a in monitor["inputs"]["artifacts"].items()}
+    assert sources == {"release": "importer", "inference_log": "importer-2"}, sources
+    (condition,) = [t for t in tasks.values() if "triggerPolicy" in t]
+    assert condition["triggerPolicy"]["condition"] == (
+        "inputs.parameter_values['pipelinechannel--monitor-Output'] == 'true'"
+    ), condition
+    nested = spec["components"][condition["componentRef"]["name"]]["dag"]["tasks"]
+    assert list(nested) == ["{{ cookiecutter.project_slug }}"], f"the condition runs {nested}, not training"
+
+
+def test_schedule_monitor_creates_a_recurring_run_with_the_uris(workdir, settings, policy):
+    from {{ cookiecutter.package_name }}.pipelines.kfp_monitoring import compile_monitoring, schedule
+
+    class Client:
+        def create_experiment(self, name):
+            self.experiment = name
+            return type("Experiment", (), {"experiment_id": "exp-1"})()
+
+        def create_recurring_run(self, **kwargs):
+            self.kwargs = kwargs
+            return type("Job", (), {"recurring_run_id": "job-1"})()
+
+    package = compile_monitoring(settings, policy, workdir / "monitor.yaml")
+    client = Client()
+    # when the monitoring pipeline is scheduled daily at 06:00
+    uris = ("s3://models/current", "s3://logs/inference.jsonl")
+    job = schedule(package, "http://kfp", "0 6 * * *", "exp", *uris, client)
+    # then KFP gets a six-field cron, the package, the URIs, and one run at a time
+    assert job == "job-1"
+    assert client.kwargs["cron_expression"] == "0 0 6 * * *", client.kwargs
+    assert client.kwargs["params"] == {
+        "release_uri": "s3://models/current",
+        "inference_log_uri": "s3://logs/inference.jsonl",
+    }
+    assert client.kwargs["max_concurrency"] == 1 and client.kwargs["experiment_id"] == "exp-1"
+
+
+def test_schedule_monitor_refuses_a_local_path_as_a_uri(workdir):
+    result = invoke(
+        "schedule-monitor", "--host", "http://kfp", "--release-uri", "artifacts/release", "--log-uri", "x"
+    )
+    assert result.exit_code == 2 and "--release-uri" in result.output, result.output

@@ -104,3 +104,60 @@ def test_kustomization_lists_every_manifest():
         path.relative_to(TEKTON).as_posix() for path in TEKTON.rglob("*.yaml") if path.name not in NOT_APPLIED
     }
     assert listed == present, f"missing: {sorted(present - listed)}; stale: {sorted(listed - present)}"
+
+
+def test_every_loop_event_has_a_trigger_and_the_cronjob_sends_monitor():
+    from {{ cookiecutter.package_name }}.pipelines.trigger import EVENTS
+
+    # given the EventListener and the monitoring CronJob
+    listener = load(TEKTON / "triggers/eventlistener.yaml")[0]
+    accepted = {}
+    for trigger in listener["spec"]["triggers"]:
+        for interceptor in trigger["interceptors"]:
+            if interceptor["ref"]["name"] == "github":
+                types = {p["name"]: p["value"] for p in interceptor["params"]}["eventTypes"]
+                accepted.update(dict.fromkeys(types, trigger["template"]["ref"]))
+        kinds = {i["ref"]["name"] for i in trigger["interceptors"]}
+        assert "cel" in kinds, f"{trigger['name']}: no branch filter"
+    # then each event the trigger command sends starts a pipeline, checked against the webhook secret
+    assert set(EVENTS) <= set(accepted), accepted
+    assert accepted["retrain"] == accepted["push"], "retrain does not start the training pipeline"
+    (cronjob,) = load(TEKTON / "monitor-cronjob.yaml")
+    (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert container["command"][1:] == ["trigger", "monitor"], container["command"]
+    assert cronjob["spec"]["suspend"] is True, "the CronJob runs before GIT_URL is set"
+
+
+def test_trigger_signs_the_event_as_the_github_interceptor_checks():
+    import hashlib
+    import hmac
+    import http.server
+    import threading
+
+    from {{ cookiecutter.package_name }}.pipelines.trigger import send
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers["Content-Length"])
+            headers = self.headers
+            seen.append((headers["X-GitHub-Event"], headers["X-Hub-Signature-256"], self.rfile.read(length)))
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # when a retrain event is sent
+        url = f"http://127.0.0.1:{server.server_port}"
+        status = send(url, "retrain", "https://git.example.com/x.git", "main", "tok")
+    finally:
+        server.shutdown()
+    # then the listener gets the event type and an HMAC-SHA256 of the body under the shared token
+    ((event, signature, body),) = seen
+    assert status == 202 and event == "retrain"
+    assert signature == "sha256=" + hmac.new(b"tok", body, hashlib.sha256).hexdigest(), signature

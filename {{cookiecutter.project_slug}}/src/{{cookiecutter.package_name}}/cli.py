@@ -16,6 +16,7 @@ from .context import RunContext
 from .errors import GateFailed, ProjectError
 from .governance.policy import DEFAULT_POLICY, Policy, load_policy
 from .lineage.runs import as_dict
+from .monitoring.commands import register as register_monitoring
 from .project import SLUG
 from .settings import DEFAULT_PARAMS, PARAMS_ENV, Settings, load_settings
 from .steps import STEPS, run_step
@@ -144,6 +145,8 @@ def _run_local(app: App) -> None:
     for line in filter(None, (extension.describe() for extension in context.extensions)):
         click.echo(line)
 
+
+register_monitoring(cli)
 
 # How `run` can run the pipeline. Each orchestrator the project has adds its
 # engines and commands from pipelines/<name>_commands.py (the template removes

@@ -31,6 +31,8 @@ class DataSettings(_Strict):
     # Columns that never reach the model (IDs, free text, leaks); see features.py.
     exclude: tuple[str, ...] = ()
     test_size: float = Field(0.25, gt=0.0, lt=1.0)
+    # 0 to 1: how far the sample's world has moved from the default (see sample_data.generate).
+    drift: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class ModelSettings(_Strict):
@@ -90,6 +92,12 @@ class ServingSettings(_Strict):
     max_rows: int = Field(100_000, ge=1)
 
 
+class MonitoringSettings(_Strict):
+    # monitoring.json and .html, the run history, the ground truth `feedback` received.
+    # (`monitor` reads the inference log from serving.inference_log.)
+    folder: Path = Path("artifacts/monitoring")
+
+
 class LineageSettings(_Strict):
     # Off: a lineage outage is one warning and the step goes on. On: it fails the step.
     required: bool = False
@@ -107,6 +115,7 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     paths: PathSettings = PathSettings()
     lineage: LineageSettings = LineageSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     release: ReleaseSettings = ReleaseSettings()
     serving: ServingSettings = ServingSettings()
 {%- if cookiecutter.experiment_tracking == "mlflow" %}

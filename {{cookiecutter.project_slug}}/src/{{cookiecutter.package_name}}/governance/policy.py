@@ -242,6 +242,36 @@ class Limit(_Strict):
     source: str
 
 
+class DriftPolicy(_Strict):
+    """A column drifts when its PSI is above `psi.max` and its two-sample test's p-value is below `alpha`."""
+
+    psi: Bound = Bound(max=0.2)
+    alpha: float = Field(0.01, gt=0.0, lt=1.0)
+
+
+class MonitoringPolicy(_Strict):
+    """What `monitor` checks on live data, and what the retrain loop may do."""
+
+    min_rows: int = Field(100, ge=1)  # fewer rows: verdict "insufficient_data", no gate judged
+    features: DriftPolicy = DriftPolicy()
+    prediction: DriftPolicy = DriftPolicy()
+    label: DriftPolicy = DriftPolicy(psi=Bound(max=0.1))
+    performance: dict[PerformanceMetric, Bound] = {}
+    fairness: bool = True  # the fairness gates above, on labelled live data
+    min_labelled_rows: int = Field(100, ge=1)
+    retrain_on: tuple[
+        Literal["feature_drift", "prediction_drift", "label_drift", "performance", "fairness"], ...
+    ] = (
+        "feature_drift",
+        "prediction_drift",
+        "label_drift",
+        "performance",
+    )
+    # The feedback-loop guard: training on data derived from this model's own
+    # inference log is refused unless this is true.
+    allow_training_on_own_predictions: bool = False
+
+
 class InferenceLogPolicy(_Strict):
     """What the serving log may keep about the people a prediction is about."""
 
@@ -259,6 +289,7 @@ class Policy(_Strict):
     regression: RegressionPolicy = RegressionPolicy()
     inference_log: InferenceLogPolicy = InferenceLogPolicy()
     data: DataPolicy
+    monitoring: MonitoringPolicy = MonitoringPolicy()
 
     @property
     def defaults(self) -> ProfileDefaults:

@@ -18,6 +18,7 @@ import attr
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset
 from openlineage.client.facet_v2 import (
     data_quality_metrics_input_dataset,
+    dataset_version_dataset,
     documentation_job,
     error_message_run,
     job_type_job,
@@ -178,6 +179,14 @@ def _described(path: Path, extra: Iterable[DatasetFacets]) -> dict:
     return facets
 
 
+def digest(path: Path, summary: dict | None) -> dict:
+    """A step that hashed a file (ingest its source, feedback its output) gives it as the version."""
+    value = ((summary or {}).get("digests") or {}).get(str(path))
+    if not value:
+        return {}
+    return {"version": dataset_version_dataset.DatasetVersionDatasetFacet(datasetVersion=value)}
+
+
 def inputs(
     paths: list[Path], summary: dict | None, extra: Iterable[DatasetFacets] = ()
 ) -> list[InputDataset]:
@@ -200,7 +209,7 @@ def inputs(
             InputDataset(
                 namespace=DATASET_NAMESPACE,
                 name=dataset_name(path),
-                facets=_described(path, extra),
+                facets={**_described(path, extra), **digest(path, summary)},
                 inputFacets=input_facets,
             )
         )
@@ -215,7 +224,7 @@ def outputs(
     for path in paths:
         facets, output_facets = {}, {}
         if summary is not None:
-            facets = _described(path, extra)
+            facets = {**_described(path, extra), **digest(path, summary)}
             rows = summary.get("rows") if summary.get("output") == str(path) else None
             files = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else None
             output_facets["outputStatistics"] = (

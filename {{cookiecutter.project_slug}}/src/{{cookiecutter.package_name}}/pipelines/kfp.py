@@ -160,9 +160,11 @@ def package(
     provenance: Input[Artifact],
     governance_report: Input[Artifact],
     governance_html: Input[HTML],
+    raw_data: Input[Dataset],
+    predictions: Input[Dataset],
     release: Output[Artifact],
 ):
-    """Copy the model and its evidence into the release folder, if governance passed."""
+    """Copy the model, its evidence and its training reference into the release, if governance passed."""
     import importlib
     import tempfile
 
@@ -178,7 +180,16 @@ def package(
             governance_report=governance_report.path,
             governance_html=governance_html.path,
         )
-        task.run("package", params, policy, run_id, release=release.path, **inputs)
+        task.run(
+            "package",
+            params,
+            policy,
+            run_id,
+            release=release.path,
+            raw_data=raw_data.path,
+            predictions=predictions.path,
+            **inputs,
+        )
 
 
 def _cluster_env(task: dsl.PipelineTask) -> None:
@@ -232,6 +243,8 @@ def training_pipeline(params: str, policy: str):
             provenance=govern_task.outputs["provenance"],
             governance_report=govern_task.outputs["governance_report"],
             governance_html=govern_task.outputs["governance_html"],
+            raw_data=ingest_task.outputs["raw_data"],
+            predictions=evaluate_task.outputs["predictions"],
         )
     for task in (ingest_task, validate_data_task, train_task, evaluate_task, govern_task, package_task):
         _cluster_env(task)

@@ -62,7 +62,7 @@ def check_health(host: str, token: str | None = None, timeout: float = 10.0) -> 
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
             body = response.read()
     except urllib.error.HTTPError as exc:
         raise ProjectError(

@@ -1,4 +1,5 @@
-"""The Kubeflow Pipelines commands: `run --engine kfp-local`, `compile` and `submit`.
+"""The Kubeflow Pipelines commands: `run --engine kfp-local`, `compile`, `submit` and
+`schedule-monitor`.
 
 cli.py adds them when this module is present (projects that chose KFP).
 """
@@ -17,6 +18,7 @@ def register(cli: click.Group, engines: dict) -> None:
     engines["kfp-local"] = run_kfp_local
     cli.add_command(compile_)
     cli.add_command(submit)
+    cli.add_command(schedule_monitor)
 
 
 def run_kfp_local(app) -> None:
@@ -78,3 +80,23 @@ def submit(app, host: str, package: Path | None, experiment: str, run_name: str 
             package = compile_pipeline(app.settings(), app.policy(), Path(folder) / f"{SLUG}.yaml")
         run_id = submit_package(package, host, experiment, run_name)
     click.echo(f"submit: run {run_id} in experiment {experiment} at {host}")
+
+
+@click.command(name="schedule-monitor")
+@click.option("--host", required=True, help="Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888")
+@click.option("--cron", default="0 6 * * *", show_default=True, help="When to monitor (cron, UTC).")
+@click.option("--release-uri", required=True, help="The release in service, as the cluster reads it.")
+@click.option("--log-uri", required=True, help="The inference log, as the cluster reads it.")
+@click.option("--experiment", default=SLUG, show_default=True)
+@click.pass_obj
+def schedule_monitor(app, host: str, cron: str, release_uri: str, log_uri: str, experiment: str) -> None:
+    """Create a KFP recurring run: monitor on a schedule, and train again when a retrain gate fails."""
+    import tempfile
+
+    from . import kfp_monitoring
+
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "monitor.yaml"
+        package = kfp_monitoring.compile_monitoring(app.settings(), app.policy(), target)
+        job = kfp_monitoring.schedule(package, host, cron, experiment, release_uri, log_uri)
+    click.echo(f"schedule-monitor: recurring run {job} ({cron}) in experiment {experiment} at {host}")

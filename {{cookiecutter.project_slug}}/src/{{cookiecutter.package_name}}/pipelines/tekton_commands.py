@@ -23,6 +23,22 @@ def step_command(app, step: str) -> None:
     click.echo(f"{step}: done (Tekton results written)")
 
 
+@click.command()
+@click.argument("event", type=click.Choice(["monitor", "retrain"]))
+@click.option("--listener", required=True, help="The EventListener's URL, e.g. http://el-NAME:8080.")
+@click.option("--git-url", envvar="GIT_URL", default="", help="Repository the triggered run checks out.")
+@click.option("--git-revision", envvar="GIT_REVISION", default="main", show_default=True)
+def trigger(event: str, listener: str, git_url: str, git_revision: str) -> None:
+    """Ask Tekton to start the monitoring (monitor) or training (retrain) pipeline."""
+    import os
+
+    from .trigger import SECRET_ENV, send
+
+    status = send(listener, event, git_url, git_revision, os.environ.get(SECRET_ENV, ""))
+    click.echo(f"trigger: {event} accepted by {listener} (HTTP {status})")
+
+
 def register(cli: click.Group, engines: dict) -> None:
-    """Add the `tekton` commands (cli.py calls this when the project has Tekton)."""
+    """Add the `tekton` and `trigger` commands (cli.py calls this when the project has Tekton)."""
     cli.add_command(tekton)
+    cli.add_command(trigger)

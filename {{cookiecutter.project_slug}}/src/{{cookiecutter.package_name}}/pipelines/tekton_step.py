@@ -19,8 +19,11 @@ import click
 from ..context import RunContext
 from ..errors import GateFailed, ProjectError
 from ..lineage.runs import as_dict
+from ..project import SLUG
 from ..settings import Settings
 from ..steps import BY_NAME, run_step
+
+STORE = f"{SLUG}/releases"  # the releases folder in the model store (tasks/deploy.yaml publishes there)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ def run(step: str, settings, policy, context: RunContext, environ: Mapping[str, 
     """
     if step not in BY_NAME:
         raise ProjectError(f"no step {step!r}: choose one of {', '.join(BY_NAME)}")
+    if step == "govern" and (models := environ.get("MODELS_PATH")):
+        # A PipelineRun starts from a fresh checkout, with no champion: compare with the
+        # one in service, in the model store (laid out as deploy's publish writes it).
+        store = Path(models) / STORE
+        settings = settings.model_copy(update={"paths": settings.paths.model_copy(update={"release": store})})
     try:
         summary = as_dict(run_step(step, settings, policy, context))
     except GateFailed as failed:

@@ -9,6 +9,7 @@ orchestrator's step tasks (pipelines/).
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..context import RunContext
 from ..governance.policy import Policy
@@ -21,13 +22,24 @@ class Step:
     inputs: tuple[str, ...]  # fields of settings.paths the step reads
     outputs: tuple[str, ...]  # fields of settings.paths the step writes
     call: Callable[[Settings, Policy, RunContext], Mapping]  # returns the step's typed summary (a TypedDict)
+    # Files outside settings.paths the step reads (ingest: data.source), as lineage inputs.
+    sources: Callable[[Settings], list[Path]] = lambda settings: []
 
 
 def _ingest(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Write the raw data set: the embedded sample, or a copy of data.source."""
+    from ..monitoring import guard
     from ..steps.ingest import ingest
 
-    return ingest(s.data, s.paths.raw_data)
+    # Before any byte is copied: data this model's predictions shaped is refused unless policy allows it.
+    checked = guard.check(
+        s.data.source, s.serving.inference_log, p.monitoring.allow_training_on_own_predictions, p.version
+    )
+    return {**ingest(s.data, s.paths.raw_data), **checked}
+
+
+def _source(s: Settings) -> list[Path]:
+    return [] if s.data.source == "sample" else [Path(s.data.source)]
 
 
 def _validate_data(s: Settings, p: Policy, c: RunContext) -> Mapping:
@@ -62,7 +74,8 @@ def _govern(s: Settings, p: Policy, c: RunContext) -> Mapping:
 
 
 def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
-    """Write the model and its evidence as releases/<version>/, if governance passed; promote it."""
+    """Write the model, its evidence and training reference as releases/<version>/, if governance passed;
+    promote it."""
     from ..steps.package import package
 
     def champion_moved(version: str, model) -> None:
@@ -73,7 +86,7 @@ def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
 
 
 STEPS = (
-    Step("ingest", (), ("raw_data",), _ingest),
+    Step("ingest", (), ("raw_data",), _ingest, _source),
     Step("validate-data", ("raw_data",), ("validation_report",), _validate_data),
     Step("train", ("raw_data",), ("model",), _train),
     Step("evaluate", ("raw_data", "model"), ("metrics", "predictions"), _evaluate),
@@ -85,7 +98,15 @@ STEPS = (
     ),
     Step(
         "package",
-        ("model", "model_card", "provenance", "governance_report", "governance_html"),
+        (
+            "model",
+            "model_card",
+            "provenance",
+            "governance_report",
+            "governance_html",
+            "raw_data",
+            "predictions",
+        ),
         ("release",),
         _package,
     ),
@@ -104,7 +125,7 @@ def run_step(name: str, settings: Settings, policy: Policy, context: RunContext 
 
     context = context or RunContext.from_environment(settings)
     step = BY_NAME[name]
-    inputs = [getattr(settings.paths, field) for field in step.inputs]
+    inputs = [getattr(settings.paths, field) for field in step.inputs] + step.sources(settings)
     outputs = {field: getattr(settings.paths, field) for field in step.outputs}
     with ExitStack() as stack:
         # Extensions open first, so lineage's START already carries their facets (the MLflow run).

@@ -70,7 +70,7 @@ def ingest(data: DataSettings, output: Path) -> IngestSummary:
     """Write the raw data set to `output`: the embedded sample, or a copy of data.source."""
     with atomic_path(output) as tmp:
         if data.source == "sample":
-            frame = sample_data.generate(rows=data.rows, seed=data.seed)
+            frame = sample_data.generate(rows=data.rows, seed=data.seed, drift=data.drift)
             frame.to_csv(tmp, index=False)
             rows = len(frame)
         elif urlsplit(data.source).path.lower().endswith(".parquet"):

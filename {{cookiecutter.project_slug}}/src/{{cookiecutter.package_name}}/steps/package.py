@@ -7,6 +7,7 @@ from typing import TypedDict
 from ..errors import ProjectError
 from ..files import read_json
 from ..governance.provenance import sha256_file
+from ..monitoring import reference
 from ..release import champion, promote, write_release
 from ..release.signature import model_signature
 from ..settings import DataSettings, PathSettings, ReleaseSettings
@@ -58,7 +59,10 @@ def package(
         *extra_files,
     ]
     signature = model_signature(load_model(paths.model), data.target, data.sensitive_features)
-    written = write_release(paths.release, paths.model, model_sha256, files, {"signature.json": signature})
+    # The training reference monitoring compares live inputs with: a small profile, never the rows.
+    profile = reference.build(paths.raw_data, paths.predictions, data)
+    documents = {"signature.json": signature, reference.REFERENCE_FILE: profile}
+    written = write_release(paths.release, paths.model, model_sha256, files, documents)
     promoted = None
     if release.auto_promote and champion(paths.release) != written.version:
         regression = [g for g in report.get("gates", []) if g.get("gate") == "regression"]
