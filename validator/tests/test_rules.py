@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, run_validator
+from validator_fixtures import TEMPLATE, default_project, run_validator  # noqa: F401 - a fixture
 
 FIXTURE = "tekton/validator-fixture"
 TASK = f"{FIXTURE}/task.yaml"

@@ -8,7 +8,7 @@ import sysconfig
 from pathlib import Path
 
 import mlops_validator
-from conftest import TEMPLATE
+from validator_fixtures import TEMPLATE, default_project  # noqa: F401 - a fixture
 
 
 def install(source: Path, venv: Path) -> Path:

@@ -83,9 +83,9 @@ def test_train_and_evaluate_write_model_metrics_and_predictions(settings):
     assert 0.7 < metrics["roc_auc"] <= 1.0, f"model should beat chance clearly: {metrics}"
     assert json.loads(settings.paths.metrics.read_text()) == metrics, "metrics file differs from result"
     predictions = pd.read_csv(settings.paths.predictions)
-    assert len(predictions) == metrics["test_rows"] and {"y_true", "y_pred", "sex"} <= set(
-        predictions.columns
-    )
+    assert len(predictions) == metrics["test_rows"], "one prediction per test row"
+    assert {"row", "y_true", "y_pred", "y_score"} <= set(predictions.columns), list(predictions.columns)
+    assert "sex" not in predictions.columns, "a sensitive attribute leaked into predictions.csv"
 
 
 def test_evaluate_rejects_a_corrupt_model_file(settings):

@@ -228,16 +228,23 @@ def _events_option(command):
     )(command)
 
 
-def _last_pipeline(events: Path | None):
+def _events_file(events: Path | None) -> Path:
+    """The events file given, or the one the file transport writes."""
     from .lineage import transport_config
+
+    if events is not None:
+        return events
+    transport = transport_config()
+    if transport.get("type") != "file":
+        kind = transport.get("type")
+        raise ProjectError(f"lineage goes to the {kind} transport, not a file: pass --events")
+    return Path(transport["log_file_path"])
+
+
+def _last_pipeline(events: Path | None):
     from .lineage_graph import last_pipeline, load_events
 
-    if events is None:
-        transport = transport_config()
-        if transport.get("type") != "file":
-            kind = transport.get("type")
-            raise ProjectError(f"lineage goes to the {kind} transport, not a file: pass --events")
-        events = Path(transport["log_file_path"])
+    events = _events_file(events)
     steps = last_pipeline(load_events(events))
     if not steps:
         raise ProjectError(f"{events} holds no runs yet")
@@ -269,6 +276,30 @@ def check(events: Path | None) -> None:
     if found:
         raise SystemExit(1)
     click.echo(f"lineage: {len(steps)} runs, all complete, every output produced")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why: consent withdrawn, an erasure request (kept on record).")
+@_events_option
+@click.pass_obj
+def forget(app: App, ids: tuple[str, ...], reason: str, events: Path | None) -> None:
+    """Withdraw rows by id: record it, mark releases trained on them, and let the next ingest drop them."""
+    from .governance.erasure import forget as record
+
+    settings = app.settings()
+    result = record(
+        ids,
+        reason,
+        settings.paths.raw_data,
+        settings.data.id_column,
+        settings.data.erasure_register,
+        _events_file(events),
+    )
+    click.echo(f"forget: {result.request} for {len(result.ids)} id(s) in {result.register}")
+    for release in result.releases:
+        click.echo(f"forget: {release} marked as needing retraining")
+    click.echo("forget: the next ingest drops these rows; run the pipeline again to retrain")
 
 
 @cli.command()

@@ -37,8 +37,8 @@ class Features:
 
 
 def feature_columns(frame: pd.DataFrame, data: DataSettings) -> Features:
-    """The columns that feed the model: all but the label, sensitive and excluded ones."""
-    left_out = {data.target, *data.sensitive_features, *data.exclude}
+    """The columns that feed the model: all but the label, sensitive, excluded ones and the row id."""
+    left_out = {data.target, *data.sensitive_features, *data.exclude} | ({data.id_column} - {None})
     columns = [column for column in frame.columns if column not in left_out]
     if not columns:
         raise ProjectError(

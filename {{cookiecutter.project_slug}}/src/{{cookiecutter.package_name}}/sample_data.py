@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 TARGET = "default"
+ID = "row_id"  # stable per row: what a consent withdrawal (`forget`) names
 SENSITIVE = ("sex",)
 CATEGORIES = {
     "employment": ("salaried", "self_employed", "unemployed", "retired"),
@@ -30,16 +31,19 @@ SETTINGS = {
     "positive_label": None,
     "sensitive_features": list(SENSITIVE),
     "exclude": [],
+    "id_column": ID,
 }
 SCHEMA = {
     "min_rows": 100,
     "columns": {
+        ID: {"dtype": "str"},
         "age": {"dtype": "int", "min": 18, "max": 120},
         "income": {"dtype": "float", "min": 0},
         "loan_amount": {"dtype": "float", "min": 0},
         "credit_history_months": {"dtype": "int", "min": 0},
         "late_payments": {"dtype": "int", "min": 0},
-        "employment": {"dtype": "str", "allowed": list(CATEGORIES["employment"])},
+        # gig: the drift knob's new category (monitoring's demo retrains on it)
+        "employment": {"dtype": "str", "allowed": [*CATEGORIES["employment"], *CATEGORIES["new_employment"]]},
         "sex": {"dtype": "str", "allowed": list(CATEGORIES["sex"])},
         TARGET: {"dtype": "int", "allowed": [0, 1]},
     },
@@ -90,6 +94,7 @@ def generate(
     default = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype("int64")
     return pd.DataFrame(
         {
+            ID: [f"A{index:06d}" for index in range(rows)],
             "age": age.astype("int64"),
             "income": income,
             "loan_amount": loan_amount,

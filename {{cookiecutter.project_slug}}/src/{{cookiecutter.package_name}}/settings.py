@@ -30,6 +30,10 @@ class DataSettings(_Strict):
     positive_label: str | int | None = None
     # Columns that never reach the model (IDs, free text, leaks); see features.py.
     exclude: tuple[str, ...] = ()
+    # The column that names each row (never a model input), and the register of
+    # rows whose use was withdrawn (`forget`): ingest drops them.
+    id_column: str | None = "row_id"
+    erasure_register: Path = Path("governance/erasure_register.json")
     test_size: float = Field(0.25, gt=0.0, lt=1.0)
     # 0 to 1: how far the sample's world has moved from the default (see sample_data.generate).
     drift: float = Field(0.0, ge=0.0, le=1.0)

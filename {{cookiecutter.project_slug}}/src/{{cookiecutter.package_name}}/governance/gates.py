@@ -40,6 +40,14 @@ def fairness_gates(fairness: dict[str, dict], policy: Policy) -> list[dict]:
     return results
 
 
+def robustness_gates(rates: dict, policy: Policy) -> list[dict]:
+    """The perturbation test's flip rates against policy.robustness.gates."""
+    results = []
+    for metric, bound in policy.robustness.gates.items():
+        results += _check("robustness", metric, rates.get(metric), bound)
+    return results
+
+
 def data_gate(validation: dict) -> list[dict]:
     """The data passed validate-data's schema (1) or not (0)."""
     valid = 1.0 if validation.get("valid") is True else 0.0

@@ -96,8 +96,32 @@ def to_markdown(card: dict) -> str:
             ]
         elif key == "quantitative_analyses":
             out += [f"Governance verdict: **{section['governance_verdict']}**", ""]
+            if importance := section.get("feature_importance"):
+                out += [
+                    f"### Feature importance ({importance['method']}, drop in {importance['metric']})",
+                    "",
+                    "| input | mean | std |",
+                    "|---|---|---|",
+                ]
+                out += [
+                    f"| {_cell(name)} | {_cell(row['mean'])} | {_cell(row['std'])} |"
+                    for name, row in importance["features"].items()
+                ]
+                out.append("")
+            if flips := section.get("robustness"):
+                out += ["### Robustness (share of test decisions that flip)", ""]
+                out += [
+                    f"- **{_field(key)}**: {_cell(flips[key])}"
+                    for key in ("noise_scale", "noise_flip_rate", "unseen_category_flip_rate")
+                ]
+                out.append("")
             for attribute, result in section["by_attribute"].items():
                 groups = result["by_group"]
+                if not groups:  # kept out of shareable documents by the policy (sensitive_data)
+                    note = "Per-group metrics: in the governance report."
+                    out += [f"### By {_cell(attribute)}", "", note, ""]
+                    out += _lines(result["disparities"]) + [""]
+                    continue
                 metrics = list(next(iter(groups.values()), {}))
                 out += [
                     f"### By {_cell(attribute)}",

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..settings import DataSettings, load_yaml_model
+from .placeholders import find_placeholder
 
 DEFAULT_POLICY = Path("governance/policy.yaml")
 
@@ -242,6 +243,80 @@ class Limit(_Strict):
     source: str
 
 
+DatasheetField = Literal[
+    "motivation", "composition", "collection", "preprocessing", "uses", "distribution", "maintenance"
+]
+TechnicalFileField = Literal[
+    "general_description",
+    "human_oversight",
+    "risk_management",
+    "monitoring_plan",
+    "change_log",
+    "standards_applied",
+]
+
+
+def _written_gaps(section: str, fields: tuple[str, ...], written: BaseModel) -> list[str]:
+    """Required written fields that are empty or still hold a placeholder."""
+    gaps = []
+    for field in fields:
+        text = str(getattr(written, field)).strip()
+        if not text:
+            gaps.append(f"{section}.{field} is empty")
+        elif found := find_placeholder(text):
+            gaps.append(f"{section}.{field} holds the placeholder {found!r}")
+    return gaps
+
+
+class DatasheetPolicy(_Strict):
+    """The people-written part of the datasheet (Gebru et al., "Datasheets for Datasets")."""
+
+    required: tuple[DatasheetField, ...] = ()
+    motivation: str = ""
+    composition: str = ""
+    collection: str = ""
+    preprocessing: str = ""
+    uses: str = ""
+    distribution: str = ""
+    maintenance: str = ""
+
+    def gaps(self) -> list[str]:
+        return _written_gaps("datasheet", self.required, self)
+
+
+class TechnicalFilePolicy(_Strict):
+    """The people-written part of the technical file (structure of the EU AI Act, Annex IV)."""
+
+    required: tuple[TechnicalFileField, ...] = ()
+    general_description: str = ""
+    human_oversight: str = ""
+    risk_management: str = ""
+    monitoring_plan: str = ""
+    change_log: str = ""
+    standards_applied: str = ""
+
+    def gaps(self) -> list[str]:
+        return _written_gaps("technical_file", self.required, self)
+
+
+RobustnessMetric = Literal["noise_flip_rate", "unseen_category_flip_rate"]
+
+
+class RobustnessPolicy(_Strict):
+    """Perturbation test of the held-out decisions (governance/robustness.py) and its gates."""
+
+    noise_scale: float = Field(0.05, gt=0.0, le=1.0)  # noise std as a share of each column's std
+    gates: dict[RobustnessMetric, Bound] = {}
+
+
+class SensitiveDataPolicy(_Strict):
+    """Where the sensitive attributes (params.yaml data.sensitive_features) may appear."""
+
+    # False: only govern sees them (joined back from the raw data); predictions.csv,
+    # the model card, lineage and tracked artifacts carry no value of them.
+    share_in_artifacts: bool = False
+
+
 class DriftPolicy(_Strict):
     """A column drifts when its PSI is above `psi.max` and its two-sample test's p-value is below `alpha`."""
 
@@ -286,6 +361,10 @@ class Policy(_Strict):
     fairness: FairnessPolicy = FairnessPolicy()
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
+    sensitive_data: SensitiveDataPolicy = SensitiveDataPolicy()
+    robustness: RobustnessPolicy = RobustnessPolicy()
+    datasheet: DatasheetPolicy = DatasheetPolicy()
+    technical_file: TechnicalFilePolicy = TechnicalFilePolicy()
     regression: RegressionPolicy = RegressionPolicy()
     inference_log: InferenceLogPolicy = InferenceLogPolicy()
     data: DataPolicy

@@ -6,6 +6,11 @@ Every piece of text goes through html.escape; charts are inline SVG.
 from html import escape
 
 CHART_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
+# The browser itself refuses anything but the page's own inline style and SVG.
+CSP = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+)
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1b1b1b; max-width: 60rem; }
 table { border-collapse: collapse; margin: 1rem 0; }
@@ -102,9 +107,28 @@ def render(summary: dict) -> str:
         f"<tr><td>{escape(name)}</td><td>{escape(_number(value))}</td></tr>"
         for name, value in summary.get("metrics", {}).items()
     )
+    explained = ""
+    if importance := summary.get("feature_importance"):
+        drops = {name: row["mean"] for name, row in importance["features"].items()}
+        chart = bar_chart(f"drop in {importance['metric']} when each input is shuffled", drops)
+        explained = (
+            f"<h2>Explainability</h2><p>{escape(importance['method'])}: drop in "
+            f"{escape(importance['metric'])} when each input is shuffled "
+            f"({importance['repeats']} repeats).</p>"
+            f"<figure>{chart}<figcaption>feature importance</figcaption></figure>"
+        )
+    if flips := summary.get("robustness"):
+        explained += (
+            "<h2>Robustness</h2><table><tbody>"
+            + "".join(
+                f"<tr><td>{escape(key.replace('_', ' '))}</td><td>{escape(_number(flips[key]))}</td></tr>"
+                for key in ("noise_scale", "noise_flip_rate", "unseen_category_flip_rate")
+            )
+            + "</tbody></table>"
+        )
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="en"><head><meta charset="utf-8">{CSP}'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>Verdict: {_status(verdict == 'pass')} under policy version "
@@ -114,7 +138,7 @@ def render(summary: dict) -> str:
         "<th>metric</th><th>value</th><th>limit</th><th>limit from</th><th>detail</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<h2>Performance</h2><table><tbody>{performance}</tbody></table>"
-        f"{side_by_side(summary)}"
+        f"{explained}{side_by_side(summary)}"
         f"<h2>Metrics by group</h2>{''.join(sections)}"
         "</body></html>\n"
     )

@@ -128,6 +128,8 @@ def govern(
     model_card: Output[Markdown],
     model_card_json: Output[Artifact],
     provenance: Output[Artifact],
+    datasheet: Output[Markdown],
+    technical_file: Output[HTML],
 ) -> str:
     """Check the policy's gates and write the evidence; return the verdict, "pass" or "fail"."""
     import importlib
@@ -146,6 +148,7 @@ def govern(
     }
     summary = task.run("govern", params, policy, run_id, **paths)  # a failed gate returns its verdict
     task.copy_beside(model_card.path, model_card_json.path)
+    task.copy_documents(model_card.path, datasheet=datasheet.path, technical_file=technical_file.path)
     return summary["verdict"]
 
 
@@ -160,6 +163,8 @@ def package(
     provenance: Input[Artifact],
     governance_report: Input[Artifact],
     governance_html: Input[HTML],
+    datasheet: Input[Markdown],
+    technical_file: Input[HTML],
     raw_data: Input[Dataset],
     predictions: Input[Dataset],
     release: Output[Artifact],
@@ -179,6 +184,8 @@ def package(
             provenance=provenance.path,
             governance_report=governance_report.path,
             governance_html=governance_html.path,
+            datasheet=datasheet.path,
+            technical_file=technical_file.path,
         )
         task.run(
             "package",
@@ -243,6 +250,8 @@ def training_pipeline(params: str, policy: str):
             provenance=govern_task.outputs["provenance"],
             governance_report=govern_task.outputs["governance_report"],
             governance_html=govern_task.outputs["governance_html"],
+            datasheet=govern_task.outputs["datasheet"],
+            technical_file=govern_task.outputs["technical_file"],
             raw_data=ingest_task.outputs["raw_data"],
             predictions=evaluate_task.outputs["predictions"],
         )

@@ -46,15 +46,18 @@ def stage(folder: str, **artifacts: str) -> dict[str, str]:
     KFP names an artifact's file after the output (`model`, `model_card`), and
     a step that reads files side by side (package copies the model card's JSON
     from beside its Markdown) or copies them by name needs the usual names.
-    `model_card_json` lands beside the staged model card.
+    `model_card_json`, the datasheet and the technical file land beside the
+    staged model card.
     """
-    from ..steps.govern import model_card_json
+    from ..steps.govern import documents, model_card_json
 
     defaults = PathSettings()
+    card = Path(folder) / defaults.model_card.name
+    beside_card = {"model_card_json": model_card_json(card), **documents(card)}
     staged = {}
     for field, source in artifacts.items():
-        if field == "model_card_json":
-            target = model_card_json(Path(folder) / defaults.model_card.name)
+        if field in beside_card:
+            target = beside_card[field]
         else:
             target = Path(folder) / getattr(defaults, field).name
             staged[field] = str(target)
@@ -67,3 +70,12 @@ def copy_beside(markdown: str, target: str) -> None:
     from ..steps.govern import model_card_json
 
     shutil.copyfile(model_card_json(Path(markdown)), target)
+
+
+def copy_documents(markdown: str, **targets: str) -> None:
+    """Copy the documents govern wrote beside `markdown` (datasheet, technical file) to their artifacts."""
+    from ..steps.govern import documents
+
+    written = documents(Path(markdown))
+    for name, target in targets.items():
+        shutil.copyfile(written[name], target)

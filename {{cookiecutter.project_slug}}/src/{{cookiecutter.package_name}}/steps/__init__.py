@@ -63,7 +63,14 @@ def _evaluate(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Score the model on the test split; write metrics and predictions."""
     from ..steps.evaluate import evaluate
 
-    return evaluate(s.paths.raw_data, s.paths.model, s.paths.metrics, s.paths.predictions, s.data)
+    return evaluate(
+        s.paths.raw_data,
+        s.paths.model,
+        s.paths.metrics,
+        s.paths.predictions,
+        s.data,
+        share_sensitive=p.sensitive_data.share_in_artifacts,
+    )
 
 
 def _govern(s: Settings, p: Policy, c: RunContext) -> Mapping:

@@ -9,6 +9,7 @@ from sklearn import metrics as skm
 from ..errors import ProjectError
 from ..features import labels
 from ..files import atomic_path, write_json
+from ..governance.sensitive import shareable_predictions
 from ..settings import DataSettings
 from ..tables import read_csv, split
 
@@ -54,9 +55,18 @@ def score_metrics(truth, score) -> dict[str, float]:
 
 
 def evaluate(
-    raw: Path, model_path: Path, metrics_out: Path, predictions_out: Path, data: DataSettings
+    raw: Path,
+    model_path: Path,
+    metrics_out: Path,
+    predictions_out: Path,
+    data: DataSettings,
+    share_sensitive: bool = False,
 ) -> Metrics:
-    """Score the test split; write metrics JSON and per-row predictions CSV."""
+    """Score the test split; write metrics JSON and per-row predictions CSV.
+
+    The predictions carry each test row's number in the raw data, not its
+    sensitive attributes, unless the policy allows sharing them.
+    """
     frame = read_csv(raw)
     model = load_model(model_path)
     _, test_rows = split(frame, data)
@@ -64,8 +74,11 @@ def evaluate(
     score = model.predict_proba(test_rows)[:, 1]
     predicted = (score >= THRESHOLD).astype("int64")
     result: Metrics = score_metrics(truth, score) | {"test_rows": len(test_rows)}
-    predictions = test_rows[list(data.sensitive_features)].assign(
-        y_true=truth.to_numpy(), y_pred=predicted, y_score=score.round(6)
+    predictions = shareable_predictions(
+        test_rows,
+        {"y_true": truth.to_numpy(), "y_pred": predicted, "y_score": score.round(6)},
+        data.sensitive_features,
+        share_sensitive,
     )
     with atomic_path(predictions_out) as tmp:
         predictions.to_csv(tmp, index=False)

@@ -10,9 +10,20 @@ from pathlib import Path
 from typing import TypedDict
 
 from ..errors import GateFailed, ProjectError
-from ..features import labels
+from ..features import feature_columns, labels
 from ..files import atomic_path, read_json, write_json
-from ..governance import fairness, gates, model_card, provenance, report
+from ..governance import (
+    datasheet,
+    explain,
+    fairness,
+    gates,
+    model_card,
+    provenance,
+    report,
+    robustness,
+    sensitive,
+    technical_file,
+)
 from ..governance.policy import Policy
 from ..release import champion as champion_version
 from ..release import load_release
@@ -37,9 +48,9 @@ class GovernSummary(TypedDict):
     reports: dict[str, str]
 
 
-def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
-    """What a model card says about a data split: size, label balance, groups."""
-    return {
+def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str, share: bool) -> dict:
+    """What a model card says about a data split: size, label balance, groups if shareable."""
+    facts = {
         "source": data.source,
         "file": raw.as_posix(),
         "sha256": raw_sha256,
@@ -51,11 +62,33 @@ def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str) -> dict:
             if attribute in rows
         },
     }
+    if not share:  # the sizes per group are in the governance report
+        facts["groups"] = {attribute: "see the governance report" for attribute in facts["groups"]}
+    return facts
 
 
 def model_card_json(markdown: Path) -> Path:
     """The JSON model card lives beside the Markdown one."""
     return Path(markdown).with_suffix(".json")
+
+
+def documents(markdown: Path) -> dict[str, Path]:
+    """The datasheet and the technical file, written beside the model card."""
+    folder = Path(markdown).parent
+    return {
+        "datasheet": folder / "datasheet.md",
+        "datasheet_json": folder / "datasheet.json",
+        "technical_file": folder / "technical_file.html",
+        "technical_file_json": folder / "technical_file.json",
+    }
+
+
+def check_documentation(policy: Policy) -> list[str]:
+    """What the written parts of the datasheet and technical file lack; an error under the strict profile."""
+    gaps = policy.datasheet.gaps() + policy.technical_file.gaps()
+    if gaps and policy.profile == "strict":
+        raise ProjectError(f"technical file incomplete (strict profile): {'; '.join(gaps)}")
+    return gaps
 
 
 def measure_champion(releases: Path, test_rows, data: DataSettings) -> dict | None:
@@ -113,13 +146,22 @@ def govern(
 
     `orchestrator` and `pipeline_run` (its run id) name who built the model, for the provenance.
     """
+    gaps = check_documentation(policy)  # before anything is written
     started = provenance.utc_now()
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
-    predictions = read_csv(paths.predictions)
+    frame = read_csv(paths.raw_data)
+    # the sensitive attributes come back from the raw data here, for fairness only
+    predictions = sensitive.attach(read_csv(paths.predictions), frame, data.sensitive_features)
     model_sha256 = provenance.sha256_file(paths.model)
     raw_sha256 = provenance.sha256_file(paths.raw_data)
     by_attribute = fairness.assess(predictions, data.sensitive_features)
+    share = policy.sensitive_data.share_in_artifacts
+    train_rows, test_rows = split(frame, data)
+    features = feature_columns(frame, data).columns
+    fitted = load_model(paths.model)
+    importance = explain.importance(fitted, test_rows, labels(test_rows, data), features, data.seed)
+    flips = robustness.flip_rates(fitted, test_rows, features, policy.robustness.noise_scale, data.seed)
 
     statement = provenance.statement(
         paths.model,
@@ -145,6 +187,7 @@ def govern(
         gates.data_gate(validation)
         + gates.performance_gates(metrics, policy)
         + gates.fairness_gates(by_attribute, policy)
+        + gates.robustness_gates(flips, policy)
         + gates.regression_gates(metrics, by_attribute, champion, policy)
         + gates.model_card_gate(policy, data.source)
         + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
@@ -160,11 +203,12 @@ def govern(
             "policy_version": policy.version,
         },
         metrics=metrics,
-        evaluation_data=_data_facts(test_rows, data, paths.raw_data, raw_sha256) | {"split": "test"},
-        training_data=_data_facts(train_rows, data, paths.raw_data, raw_sha256) | {"split": "train"},
-        fairness=by_attribute,
+        evaluation_data=_data_facts(test_rows, data, paths.raw_data, raw_sha256, share) | {"split": "test"},
+        training_data=_data_facts(train_rows, data, paths.raw_data, raw_sha256, share) | {"split": "train"},
+        fairness=sensitive.for_shared_card(by_attribute, share),
         verdict=verdict,
     )
+    card["quantitative_analyses"] |= {"feature_importance": importance, "robustness": flips}
     with atomic_path(model_card_json(paths.model_card)) as tmp:  # in section order, not sorted
         tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     with atomic_path(paths.model_card) as tmp:
@@ -181,6 +225,8 @@ def govern(
         "warnings": [gates.describe(result, "warning") for result in results if result.get("warning")],
         "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
         "fairness": by_attribute,
+        "feature_importance": importance,
+        "robustness": flips,
         "champion": champion,
         "reports": {
             "governance_report": paths.governance_report.as_posix(),
@@ -190,6 +236,33 @@ def govern(
             "provenance": paths.provenance.as_posix(),
         },
     }
+    docs = documents(paths.model_card)
+    summary["reports"] |= {name: path.as_posix() for name, path in docs.items()}
+    summary["documentation_gaps"] = gaps
+    sheet = datasheet.build(
+        policy.datasheet,
+        validation,
+        data={
+            "source": data.source,
+            "file": paths.raw_data.as_posix(),
+            "sha256": raw_sha256,
+            "target": data.target,
+            "positive_rate": round(float(labels(frame, data).mean()), 6),
+            "sensitive_attributes": data.sensitive_features,
+        },
+        model={"features": features, "sha256": model_sha256},
+        card_details=card["model_details"],
+    )
+    title = policy.model_card.model_details.name or "Model"
+    with atomic_path(docs["datasheet_json"]) as tmp:
+        tmp.write_text(json.dumps(sheet, indent=2) + "\n", encoding="utf-8")
+    with atomic_path(docs["datasheet"]) as tmp:
+        tmp.write_text(datasheet.to_markdown(sheet, title), encoding="utf-8")
+    file = technical_file.build(policy, summary, card, sheet, statement)
+    with atomic_path(docs["technical_file_json"]) as tmp:
+        tmp.write_text(json.dumps(file, indent=2) + "\n", encoding="utf-8")
+    with atomic_path(docs["technical_file"]) as tmp:
+        tmp.write_text(technical_file.render(file, title), encoding="utf-8")
     with atomic_path(paths.governance_html) as tmp:
         tmp.write_text(report.render(summary), encoding="utf-8")
     write_json(paths.governance_report, summary)

@@ -19,7 +19,9 @@ import pandas as pd
 from .. import sample_data
 from ..errors import ProjectError
 from ..files import atomic_path
+from ..governance.erasure import drop_erased, erased_ids
 from ..settings import DataSettings
+from ..tables import read_csv
 
 TIMEOUT_S = 60
 CLOUD = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs"}
@@ -29,6 +31,7 @@ class IngestSummary(TypedDict):
     rows: int
     source: str
     output: str  # lineage gives this output dataset its row count
+    erased_rows_dropped: int
 
 
 def fetch(source: str, into: Path) -> None:
@@ -67,10 +70,15 @@ def fetch(source: str, into: Path) -> None:
 
 
 def ingest(data: DataSettings, output: Path) -> IngestSummary:
-    """Write the raw data set to `output`: the embedded sample, or a copy of data.source."""
+    """Write the raw data set to `output`: the embedded sample, or a copy of data.source.
+
+    Rows named in the erasure register (data.erasure_register) are left out.
+    """
+    dropped = 0
     with atomic_path(output) as tmp:
         if data.source == "sample":
             frame = sample_data.generate(rows=data.rows, seed=data.seed, drift=data.drift)
+            frame, dropped = drop_erased(frame, data.id_column, data.erasure_register)
             frame.to_csv(tmp, index=False)
             rows = len(frame)
         elif urlsplit(data.source).path.lower().endswith(".parquet"):
@@ -89,6 +97,11 @@ def ingest(data: DataSettings, output: Path) -> IngestSummary:
             rows = len(frame)
         else:
             fetch(data.source, tmp)
-            with tmp.open("rb") as handle:
-                rows = max(sum(1 for _ in handle) - 1, 0)
-    return {"rows": rows, "source": data.source, "output": str(output)}
+            if erased_ids(data.erasure_register):
+                frame, dropped = drop_erased(read_csv(tmp), data.id_column, data.erasure_register)
+                frame.to_csv(tmp, index=False)
+                rows = len(frame)
+            else:  # a byte-for-byte copy
+                with tmp.open("rb") as handle:
+                    rows = max(sum(1 for _ in handle) - 1, 0)
+    return {"rows": rows, "source": data.source, "output": str(output), "erased_rows_dropped": dropped}

@@ -12,6 +12,7 @@ from ..release import champion, promote, write_release
 from ..release.signature import model_signature
 from ..settings import DataSettings, PathSettings, ReleaseSettings
 from ..steps.evaluate import load_model
+from ..steps.govern import documents as written_documents
 from ..steps.govern import model_card_json
 
 
@@ -56,6 +57,8 @@ def package(
         paths.provenance,
         paths.governance_report,
         paths.governance_html,
+        written_documents(paths.model_card)["datasheet"],
+        written_documents(paths.model_card)["technical_file"],
         *extra_files,
     ]
     signature = model_signature(load_model(paths.model), data.target, data.sensitive_features)

@@ -1,4 +1,8 @@
-"""Fixtures for the validator's own tests: one default bake of the template, shared by the session."""
+"""Fixtures and helpers for the validator's own tests: one default bake of the template.
+
+Not a conftest.py: the template's tests/conftest.py is imported as `conftest`
+by name, and a second module of that name would shadow it.
+"""
 
 import json
 import subprocess

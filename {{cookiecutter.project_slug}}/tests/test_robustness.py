@@ -1,0 +1,73 @@
+"""Explainability and robustness: importance per input, and a gate on decisions that flip."""
+
+import pandas as pd
+import pytest
+import yaml
+from sklearn.dummy import DummyClassifier
+
+from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
+from {{ cookiecutter.package_name }}.governance.policy import load_policy
+from {{ cookiecutter.package_name }}.governance.robustness import flip_rates
+from {{ cookiecutter.package_name }}.steps import run_step
+from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+
+BEFORE_GOVERN = ("ingest", "validate-data", "train", "evaluate")
+
+
+def prepare(settings, policy) -> None:
+    for name in BEFORE_GOVERN:
+        run_step(name, settings, policy)
+
+
+def edit_policy(workdir, change) -> None:
+    path = workdir / "governance/policy.yaml"
+    policy = yaml.safe_load(path.read_text())
+    change(policy)
+    path.write_text(yaml.safe_dump(policy))
+
+
+def test_report_and_model_card_rank_every_model_input_by_importance(settings, policy):
+    # given a run up to evaluate, when govern runs
+    prepare(settings, policy)
+    summary = run_step("govern", settings, policy)
+    # then every model input (and no sensitive attribute) has a permutation importance
+    importance = summary["feature_importance"]["features"]
+    assert "sex" not in importance and "income" in importance, f"inputs ranked: {list(importance)}"
+    assert list(importance)[:2] == sorted(list(importance)[:2], key=lambda k: -importance[k]["mean"])
+    assert {"late_payments", "income"} & set(list(importance)[:2]), f"the sample's drivers: {importance}"
+    # and the model card and the report show them
+    assert "Feature importance" in settings.paths.model_card.read_text(), "model card lacks importance"
+    card = model_card_json(settings.paths.model_card).read_text()
+    assert "unseen_category_flip_rate" in card, "model card lacks the robustness rates"
+    page = settings.paths.governance_html.read_text()
+    assert "Explainability" in page and "Robustness" in page, "report lacks the sections"
+
+
+def test_robustness_gate_fails_when_decisions_flip_under_noise(workdir, settings, policy):
+    # given a policy that tolerates no flipped decision under large noise
+    prepare(settings, policy)
+    edit_policy(
+        workdir,
+        lambda p: p["robustness"].update(noise_scale=0.5, gates={"noise_flip_rate": {"max": 0.0}}),
+    )
+    # when govern runs, then the robustness gate fails naming the metric and the limit
+    failure = r"robustness gate failed: noise_flip_rate = [0-9.]+ is above the max 0"
+    with pytest.raises(GateFailed, match=failure):
+        run_step("govern", settings, load_policy())
+
+
+def test_a_model_that_ignores_its_inputs_never_flips():
+    # given a constant model and some rows
+    rows = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "kind": ["a", "b", "a", "b"]})
+    model = DummyClassifier(strategy="prior").fit(rows, [0, 1, 1, 1])
+    # when perturbed, then no decision flips
+    rates = flip_rates(model, rows, ["x", "kind"], noise_scale=0.5, seed=1)
+    assert rates["noise_flip_rate"] == 0 and rates["unseen_category_flip_rate"] == 0, rates
+
+
+def test_policy_rejects_an_unknown_robustness_gate(workdir):
+    # given a gate the perturbation test does not measure
+    edit_policy(workdir, lambda p: p["robustness"]["gates"].update(adversarial_rate={"max": 0.1}))
+    # when the policy is read, then one error names where
+    with pytest.raises(ProjectError, match="robustness.gates"):
+        load_policy()
