@@ -14,6 +14,7 @@ WRITE = "--write" in sys.argv
 sys.argv = sys.argv[:1]  # each benchmark reads its own sizes from argv when run alone
 
 import bench_bake  # noqa: E402
+import bench_governance  # noqa: E402
 import bench_monitor  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_project  # noqa: E402
@@ -34,6 +35,7 @@ def main() -> None:
         *bench_bake.main(),
         *bench_validator.main(),
         *bench_pipeline.main(),
+        *bench_governance.main(),
         *bench_monitor.main(),
         *bench_serving.main(),
         *bench_project.main(),

@@ -70,7 +70,7 @@ def next_steps(answers: Mapping[str, str], project: Path, output_dir: str | None
     if answers.get("lineage_transport") == "file":
         lines.append("Lineage: artifacts/lineage/events.jsonl (one OpenLineage event a line).")
     lines.append(
-        "Your own data: point data.source in params.yaml at your CSV and describe its columns "
-        "under data: in governance/policy.yaml."
+        f"Your own data: .venv/bin/{project.name} init-data PATH --target COL "
+        "(docs/your-data.md walks through it)."
     )
     return "\n".join(lines)

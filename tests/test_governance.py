@@ -9,11 +9,6 @@ from conftest import run_project
 PROFILES = ("standard", "strict", "minimal")
 
 
-def limits(project) -> dict:
-    policy = yaml.safe_load((project / "governance/policy.yaml").read_text())
-    return dict(policy["fairness"]["gates"])
-
-
 @pytest.mark.parametrize("profile", PROFILES)
 def test_each_profile_bakes_and_the_default_sample_passes_its_gates(bake, profile):
     # given a project baked with this governance profile
@@ -28,16 +23,6 @@ def test_each_profile_bakes_and_the_default_sample_passes_its_gates(bake, profil
     champion = json.loads((releases / "champion.json").read_text())["version"]
     released = {p.name for p in (releases / champion).iterdir()}
     assert {"model.joblib", "model_card.md", "provenance.json", "governance.json"} <= released, released
-
-
-def test_profiles_order_their_fairness_limits_from_strict_to_minimal(bake):
-    # given the three profiles' policies
-    strict, standard, minimal = (
-        limits(bake(governance_profile=profile)) for profile in ("strict", "standard", "minimal")
-    )
-    # then a tighter profile never allows a larger gap
-    for metric in ("demographic_parity_difference", "equalized_odds_difference"):
-        assert strict[metric]["max"] <= standard[metric]["max"] <= minimal[metric]["max"], metric
 
 
 def test_govern_prints_one_line_per_failed_gate(bake, tmp_path):

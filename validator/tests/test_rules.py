@@ -465,6 +465,15 @@ OTHER_DEFECTS = [
     ("GOV-POLICY", "governance/policy.yaml", None, "min: 18, max: 120", "min: 121, max: 120", "age:"),
     ("GOV-POLICY", "governance/policy.yaml", None, "min_rows: 100", "min_rows: 0", "min_rows"),
     ("GOV-POLICY", "governance/policy.yaml", None, "data:\n", "reviews: true\ndata:\n", "reviews: true"),
+    # params.yaml names a sensitive attribute the policy's schema lacks
+    (
+        "GOV-POLICY",
+        "params.yaml",
+        None,
+        "sensitive_features: [sex]",
+        "sensitive_features: [sex, religion]",
+        "sensitive_features:",
+    ),
     (
         "KSV-PROTOCOL",
         "deploy/inferenceservice.yaml",

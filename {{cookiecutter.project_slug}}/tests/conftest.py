@@ -1,5 +1,11 @@
 """Each test runs in its own folder with a copy of params.yaml and the policy, and none
-of the caller's lineage{% if cookiecutter.experiment_tracking == "mlflow" %} or tracking{% endif %} settings."""
+of the caller's lineage{% if cookiecutter.experiment_tracking == "mlflow" %} or tracking{% endif %} settings.
+
+Two kinds of test: tests of the code (every file but test_contract.py) run on
+the embedded sample, explicitly: `workdir` puts the sample's data lines and
+schema into the copies, whatever data the project adopted with init-data.
+Contract tests (test_contract.py) run on whatever params.yaml points at.
+"""
 
 import os
 import shutil
@@ -7,7 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from {{ cookiecutter.package_name }} import sample_data
 from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV, RunContext
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
@@ -27,12 +35,34 @@ def hermetic_env(monkeypatch):
             monkeypatch.delenv(name)
 
 
+def copy_project(into: Path) -> Path:
+    """params.yaml, openlineage.yml and governance/ copied into `into`, as they are."""
+    shutil.copy(PROJECT / "params.yaml", into / "params.yaml")
+    shutil.copy(PROJECT / "openlineage.yml", into / "openlineage.yml")
+    shutil.copytree(PROJECT / "governance", into / "governance")
+    return into
+
+
+def sample_project(into: Path) -> Path:
+    """The project's settings and policy copied into `into`, set up for the embedded sample.
+
+    The sample's data lines and schema, and the profile's own limits, so the
+    tests that use it check the code, not the data the project adopted.
+    """
+    copy_project(into)
+    params = yaml.safe_load((into / "params.yaml").read_text())
+    params["data"].update(sample_data.SETTINGS)
+    (into / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    policy = yaml.safe_load((into / "governance/policy.yaml").read_text())
+    policy.update(data=sample_data.SCHEMA, performance={}, fairness={"gates": {}, "attributes": {}})
+    (into / "governance/policy.yaml").write_text(yaml.safe_dump(policy, sort_keys=False))
+    return into
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch) -> Path:
-    """A scratch project root: params.yaml, openlineage.yml and governance/ copied, cwd set to it."""
-    shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
-    shutil.copy(PROJECT / "openlineage.yml", tmp_path / "openlineage.yml")
-    shutil.copytree(PROJECT / "governance", tmp_path / "governance")
+    """A scratch project root set up for the embedded sample (sample_project), cwd set to it."""
+    sample_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     if load_policy().provenance.source_commit_required and shutil.which("git"):
         commit_all(tmp_path)
@@ -64,10 +94,7 @@ def policy(workdir):
 @pytest.fixture(scope="session")
 def released(tmp_path_factory) -> Path:
     """A project where the pipeline ran once per session on the default sample: one release, the champion."""
-    folder = tmp_path_factory.mktemp("released")
-    for name in ("params.yaml", "openlineage.yml"):
-        shutil.copy(PROJECT / name, folder / name)
-    shutil.copytree(PROJECT / "governance", folder / "governance")
+    folder = sample_project(tmp_path_factory.mktemp("released"))
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:

@@ -19,9 +19,10 @@ def invoke(*args):
 
 
 def assert_one_line_error(result, *words):
+    """One "Error:" line per problem (bad data lists each of its problems), no traceback."""
     assert result.exit_code == 2, f"exit {result.exit_code}: {result.output}"
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert lines and all(line.startswith("Error: ") for line in lines), result.output
     for word in words:
         assert word in lines[0], f"{word!r} not in {lines[0]!r}"
 

@@ -6,8 +6,8 @@ import pandas as pd
 from click.testing import CliRunner
 
 from {{ cookiecutter.package_name }}.cli import cli
+from {{ cookiecutter.package_name }}.features import feature_columns
 from {{ cookiecutter.package_name }}.release import champion
-from {{ cookiecutter.package_name }}.tables import feature_columns
 
 RAW = "artifacts/data/raw.csv"
 REGISTER = "governance/erasure_register.json"
@@ -64,4 +64,4 @@ def test_forgetting_an_unknown_id_is_one_line_and_changes_nothing(workdir, monke
 def test_the_row_id_is_never_a_model_input(settings):
     # given the sample's columns, then the id is not among the model's inputs
     frame = pd.DataFrame(columns=["row_id", "age", "sex", "default"])
-    assert feature_columns(frame, settings.data) == ["age"], "row_id would be learned"
+    assert feature_columns(frame, settings.data).columns == ["age"], "row_id would be learned"

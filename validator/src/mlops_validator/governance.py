@@ -22,6 +22,8 @@ RULE_IDS = {
 }
 
 POLICY = "governance/policy.yaml"
+PARAMS = "params.yaml"
+PARAMS_KEYS = ("target", "sensitive_features", "exclude", "positive_label")
 
 
 def _package_of(root: Path) -> str | None:
@@ -67,16 +69,40 @@ def governance_policy(tree: Tree):
         return []  # absent, or unparsable (YAML-PARSE said so already), or no project loader
     with _project_imported(tree.root, package):
         try:
-            load_policy = importlib.import_module(f"{package}.governance.policy").load_policy
+            module = importlib.import_module(f"{package}.governance.policy")
         except ImportError as exc:
             tree.notes.append(f"{POLICY}: not checked: the project's policy loader needs {exc.name or exc}")
             return []
         try:
-            load_policy(tree.root / POLICY)
+            policy = module.load_policy(tree.root / POLICY)
         except Exception as exc:  # noqa: BLE001 - the project's error type is not ours to import
             problems = getattr(exc, "problems", None) or [((), str(exc))]
             return [
                 Finding(POLICY, _line_for(documents[0].data, tuple(loc)), "GOV-POLICY", message)
                 for loc, message in problems
             ]
+        return _disagreements(tree, package, module, policy, documents[0].data)
     return []
+
+
+def _disagreements(tree: Tree, package: str, module, policy, policy_data) -> list[Finding]:
+    """Where params.yaml and the policy disagree, through the project's own `mismatches()`,
+    each at the line of the key it names."""
+    mismatches = getattr(module, "mismatches", None)
+    params = [document for document in tree.documents if document.path == PARAMS]
+    if mismatches is None or not params:
+        return []
+    try:
+        settings = importlib.import_module(f"{package}.settings").load_settings(tree.root / PARAMS)
+    except Exception:  # noqa: BLE001 - a broken params.yaml is every step's error, not this rule's
+        return []
+    findings = []
+    for problem in mismatches(policy, settings.data):
+        if problem.startswith("policy fairness.attributes"):
+            line = _line_for(policy_data, ("fairness", "attributes"))
+            findings.append(Finding(POLICY, line, "GOV-POLICY", problem))
+            continue
+        key = next((k for k in PARAMS_KEYS if f"data.{k} " in problem), None)
+        line = _line_for(params[0].data, ("data", key)) if key else 1
+        findings.append(Finding(PARAMS, line, "GOV-POLICY", problem))
+    return findings

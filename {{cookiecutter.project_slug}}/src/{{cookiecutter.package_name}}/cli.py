@@ -173,6 +173,47 @@ if len(ENGINES) > 1:  # a choice only where there is one to make
 run = cli.command()(click.pass_obj(run))
 
 
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+@cli.command(name="init-data")
+@click.argument("source")
+@click.option("--target", required=True, help="The label column.")
+@click.option("--positive-label", help="The target value meaning positive (needed when labels are text).")
+@click.option("--sensitive", default="", help="Sensitive attributes, comma-separated (fairness per group).")
+@click.option("--exclude", default="", help="Columns the model must not see (IDs, free text), comma-sep.")
+@click.pass_obj
+def init_data(
+    app: App, source: str, target: str, positive_label: str | None, sensitive: str, exclude: str
+) -> None:
+    """Adopt a CSV or Parquet table: infer its schema into policy.yaml and its settings into params.yaml."""
+    from .init_data import adopt
+
+    adoption = adopt(
+        source,
+        target,
+        positive_label,
+        _names(sensitive),
+        _names(exclude),
+        app.settings(),
+        app.policy(),
+        app.params,
+        app.policy_file,
+    )
+    click.echo(f"init-data: {adoption.source}, {adoption.rows} rows, {len(adoption.columns)} columns")
+    for name, rule in adoption.columns.items():
+        shown = ", ".join(f"{key}={value}" for key, value in rule.items() if key != "dtype")
+        click.echo(f"  {name:<24} {adoption.roles[name]:<10} {rule['dtype']:<6} {shown}")
+    click.echo(f"wrote: {app.params} (data), {app.policy_file} (data schema)")
+    if not _names(sensitive):
+        adoption.review.insert(0, "no --sensitive attribute: the fairness gates check nothing")
+    click.echo("review:")
+    for note in adoption.review:
+        click.echo(f"  - {note}")
+    click.echo("next: run the pipeline with `run`, then `make test`")
+
+
 @cli.group()
 def lineage() -> None:
     """Read back the lineage of the last pipeline run (file transport)."""

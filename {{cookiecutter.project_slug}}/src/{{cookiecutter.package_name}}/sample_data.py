@@ -23,6 +23,31 @@ CATEGORIES = {
     "new_employment": ("gig",),
     "sex": ("female", "male"),
 }
+# params.yaml's data lines and policy.yaml's data schema for this sample: the
+# generated code tests use them explicitly, whatever data the project adopted.
+SETTINGS = {
+    "source": "sample",
+    "target": TARGET,
+    "positive_label": None,
+    "sensitive_features": list(SENSITIVE),
+    "exclude": [],
+    "id_column": ID,
+}
+SCHEMA = {
+    "min_rows": 100,
+    "columns": {
+        ID: {"dtype": "str"},
+        "age": {"dtype": "int", "min": 18, "max": 120},
+        "income": {"dtype": "float", "min": 0},
+        "loan_amount": {"dtype": "float", "min": 0},
+        "credit_history_months": {"dtype": "int", "min": 0},
+        "late_payments": {"dtype": "int", "min": 0},
+        # gig: the drift knob's new category (monitoring's demo retrains on it)
+        "employment": {"dtype": "str", "allowed": [*CATEGORIES["employment"], *CATEGORIES["new_employment"]]},
+        "sex": {"dtype": "str", "allowed": list(CATEGORIES["sex"])},
+        TARGET: {"dtype": "int", "allowed": [0, 1]},
+    },
+}
 
 
 def generate(

@@ -1,11 +1,12 @@
 """params.yaml (and the environment) as one strict, frozen settings object."""
 
 import os
+from difflib import get_close_matches
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InvalidFile, ProjectError
 from .project import ENV_PREFIX
@@ -25,6 +26,10 @@ class DataSettings(_Strict):
     seed: int = 42
     target: str = "default"
     sensitive_features: tuple[str, ...] = ("sex",)
+    # The target value that means "positive" when the label is text (">50K"); None: labels are 0/1.
+    positive_label: str | int | None = None
+    # Columns that never reach the model (IDs, free text, leaks); see features.py.
+    exclude: tuple[str, ...] = ()
     # The column that names each row (never a model input), and the register of
     # rows whose use was withdrawn (`forget`): ingest drops them.
     id_column: str | None = "row_id"
@@ -35,12 +40,24 @@ class DataSettings(_Strict):
 
 
 class ModelSettings(_Strict):
-    algorithm: Literal["logistic_regression", "random_forest"] = "logistic_regression"
+    algorithm: str = "logistic_regression"  # a kind registered in models.py
     C: float = Field(1.0, gt=0.0)
     max_iter: int = Field(1000, ge=1)
     n_estimators: int = Field(200, ge=1)
     max_depth: int | None = Field(8, ge=1)
     random_state: int = 42
+    # Extra keyword arguments for the chosen estimator (a new kind's own knobs).
+    options: dict[str, str | int | float | bool | None] = {}
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        from .models import check_kind
+
+        try:
+            return check_kind(kind)
+        except ProjectError as exc:
+            raise ValueError(str(exc).removeprefix("model.algorithm ")) from None
 
 
 class PathSettings(_Strict):
@@ -133,6 +150,21 @@ def load_yaml_model(path: Path, model: type[ModelT], option: str) -> ModelT:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = [(tuple(err["loc"]), err["msg"]) for err in exc.errors()]
+        problems = [(tuple(err["loc"]), err["msg"] + _did_you_mean(model, err)) for err in exc.errors()]
         text = "; ".join(f"{'.'.join(str(p) for p in loc) or '(top level)'}: {msg}" for loc, msg in problems)
         raise InvalidFile(f"{path}: {text}", problems) from None
+
+
+def _did_you_mean(model: type[BaseModel], error: dict) -> str:
+    """For an unknown key, the closest known key at the same place (a typo's likely fix)."""
+    if error["type"] != "extra_forbidden":
+        return ""
+    *parents, key = error["loc"]
+    for part in parents:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = get_close_matches(str(key), list(model.model_fields), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""

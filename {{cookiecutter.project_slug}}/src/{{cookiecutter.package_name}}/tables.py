@@ -23,12 +23,8 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 def split(frame: pd.DataFrame, data: DataSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Deterministic, stratified train/test split shared by train and evaluate."""
+    if data.target not in frame:
+        raise ProjectError(f"the data has no column {data.target} (data.target in params.yaml)")
     return train_test_split(
         frame, test_size=data.test_size, random_state=data.seed, stratify=frame[data.target]
     )
-
-
-def feature_columns(frame: pd.DataFrame, data: DataSettings) -> list[str]:
-    """Model inputs: every column but the label, the sensitive attributes and the row id."""
-    excluded = {data.target, *data.sensitive_features, data.id_column}
-    return [column for column in frame.columns if column not in excluded]

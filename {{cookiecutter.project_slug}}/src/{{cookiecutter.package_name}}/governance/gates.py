@@ -19,21 +19,25 @@ def _check(gate: str, metric: str, value: float | None, bound: Bound, **extra: o
 
 
 def performance_gates(metrics: dict, policy: Policy) -> list[dict]:
-    """Evaluate's metrics against policy.performance."""
+    """Evaluate's metrics against the profile's performance limits, as policy.yaml changes them."""
     results = []
-    for metric, bound in policy.performance.items():
+    for metric, limit in policy.performance_limits().items():
         value = metrics.get(metric)
-        results += _check("performance", metric, None if value is None else float(value), bound)
+        results += _check(
+            "performance", metric, None if value is None else float(value), limit.bound, source=limit.source
+        )
     return results
 
 
 def fairness_gates(fairness: dict[str, dict], policy: Policy) -> list[dict]:
-    """Every sensitive attribute's disparities against policy.fairness.gates."""
+    """Every sensitive attribute's disparities against its limits (profile, policy.yaml, per attribute)."""
     results = []
     for attribute, assessment in fairness.items():
-        for metric, bound in policy.fairness.gates.items():
+        for metric, limit in policy.fairness_limits(attribute).items():
             value = assessment["disparities"][metric]
-            results += _check("fairness", metric, value, bound, attribute=attribute)
+            results += _check(
+                "fairness", metric, value, limit.bound, attribute=attribute, source=limit.source
+            )
     return results
 
 
@@ -51,11 +55,27 @@ def data_gate(validation: dict) -> list[dict]:
     return _check("data", "schema_valid", valid, Bound(min=1))
 
 
-def model_card_gate(policy: Policy) -> list[dict]:
-    """No required model card field is empty."""
-    missing = policy.model_card.missing()
+def model_card_gate(policy: Policy, data_source: str = "sample") -> list[dict]:
+    """No required model card field is empty, and none still holds the template's text.
+
+    The template's text describes the embedded sample, so it is allowed while
+    data.source is "sample"; on your own data it fails (warns under minimal).
+    """
+    missing = policy.model_card.missing(policy.required_card_fields())
     extra = {"detail": "empty: " + ", ".join(missing)} if missing else {}
-    return _check("model_card", "missing_required_fields", float(len(missing)), Bound(max=0), **extra)
+    results = _check("model_card", "missing_required_fields", float(len(missing)), Bound(max=0), **extra)
+    if data_source == "sample":
+        return results
+    stale = policy.model_card.template_text()
+    detail = (
+        {"detail": f"still the template's text in policy.yaml model_card: {', '.join(stale)}"}
+        if stale
+        else {}
+    )
+    placeholder = _check("model_card", "template_text_fields", float(len(stale)), Bound(max=0), **detail)
+    if policy.defaults.template_text == "warn":
+        placeholder = [result | {"passed": True, "warning": not result["passed"]} for result in placeholder]
+    return results + placeholder
 
 
 def provenance_gate(statement: dict | None, model_sha256: str, policy: Policy) -> list[dict]:
@@ -149,11 +169,11 @@ def verdict(results: list[dict]) -> str:
     return "pass" if all(result["passed"] for result in results) else "fail"
 
 
-def describe(result: dict) -> str:
+def describe(result: dict, outcome: str = "failed") -> str:
     """One line a person can act on: gate, attribute, metric, value and limit."""
     where = f" for {result['attribute']}" if result.get("attribute") else ""
     value = "missing" if result["value"] is None else f"{result['value']:g}"
     word = "below the min" if result["bound"] == "min" else "above the max"
     detail = f" ({result['detail']})" if result.get("detail") else ""
     limit = "n/a" if result["limit"] is None else f"{result['limit']:g}"
-    return f"{result['gate']} gate failed{where}: {result['metric']} = {value} is {word} {limit}{detail}"
+    return f"{result['gate']} gate {outcome}{where}: {result['metric']} = {value} is {word} {limit}{detail}"

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..settings import load_yaml_model
+from ..settings import DataSettings, load_yaml_model
 from .placeholders import find_placeholder
 
 DEFAULT_POLICY = Path("governance/policy.yaml")
@@ -59,10 +59,18 @@ class Bound(_Strict):
         return self
 
 
-class FairnessPolicy(_Strict):
-    """Gates checked for every sensitive attribute named in params.yaml (data.sensitive_features)."""
+Gates = dict[FairnessMetric, Bound | None]
 
-    gates: dict[FairnessMetric, Bound]
+
+class FairnessPolicy(_Strict):
+    """Gates checked for every sensitive attribute named in params.yaml (data.sensitive_features).
+
+    `gates` changes the profile's defaults for every attribute; `attributes`
+    changes them for one (a metric set to null drops that gate).
+    """
+
+    gates: Gates = {}
+    attributes: dict[str, Gates] = {}
 
 
 CardField = Literal[
@@ -98,26 +106,34 @@ class Factors(_Strict):
     relevant: str = ""
 
 
+# Marks text the template wrote for its sample; a card still holding it fails
+# the model card gate once the data is your own (a warning under minimal).
+TEMPLATE_TEXT = "[template]"
+
+
 class ModelCardPolicy(_Strict):
     """The model card sections people write, and which fields must not be empty."""
 
-    required: tuple[CardField, ...] = ()
+    required: tuple[CardField, ...] | None = None  # None: the profile's list
     model_details: ModelDetails = ModelDetails()
     intended_use: IntendedUse = IntendedUse()
     factors: Factors = Factors()
     ethical_considerations: str = ""
     caveats_and_recommendations: str = ""
 
-    def missing(self) -> list[str]:
+    def _text(self, field: str) -> str:
+        value: object = self
+        for part in field.split("."):
+            value = getattr(value, part)
+        return value if isinstance(value, str) else " ".join(v for v in value if v.strip())  # type: ignore[union-attr]
+
+    def missing(self, required: tuple[str, ...]) -> list[str]:
         """The required fields that are empty."""
-        empty = []
-        for field in self.required:
-            value: object = self
-            for part in field.split("."):
-                value = getattr(value, part)
-            if not (value.strip() if isinstance(value, str) else [v for v in value if v.strip()]):
-                empty.append(field)
-        return empty
+        return [field for field in required if not self._text(field).strip()]
+
+    def template_text(self) -> list[str]:
+        """The fields still holding the template's sample text."""
+        return [field for field in CardField.__args__ if TEMPLATE_TEXT in self._text(field)]  # type: ignore[attr-defined]
 
 
 # Fairness metrics a new model may not worsen beyond a limit (smaller is fairer,
@@ -158,6 +174,85 @@ class LicencePolicy(_Strict):
     exceptions: dict[str, str] = {}
     # A distribution that declares no licence at all: accepted, or a failed gate.
     allow_unknown: bool = True
+
+
+Profile = Literal["standard", "strict", "minimal"]
+
+
+class ProfileDefaults(_Strict):
+    performance: dict[PerformanceMetric, Bound]
+    fairness: dict[FairnessMetric, Bound]
+    model_card_required: tuple[CardField, ...]
+    template_text: Literal["fail", "warn"]
+
+
+def _bounds(**limits: tuple[float | None, float | None]) -> dict:
+    return {name: Bound(min=low, max=high) for name, (low, high) in limits.items()}
+
+
+# What a profile means. standard follows the MLOps SIG's trusted-AI sample
+# (fairness differences within 0.1, disparate impact of at least 0.8); strict
+# tightens parity and asks for every model card section; minimal only stops
+# gross failures. policy.yaml changes any of these limits; the report says
+# which limits came from the profile and which from policy.yaml.
+PROFILES: dict[str, ProfileDefaults] = {
+    "standard": ProfileDefaults(
+        performance=_bounds(roc_auc=(0.70, None), accuracy=(0.65, None)),
+        fairness=_bounds(
+            demographic_parity_difference=(None, 0.10),
+            equalized_odds_difference=(None, 0.10),
+            equal_opportunity_difference=(None, 0.10),
+            disparate_impact_ratio=(0.80, None),
+            smallest_group_size=(100, None),
+        ),
+        model_card_required=(
+            "model_details.owners",
+            "intended_use.primary_uses",
+            "intended_use.out_of_scope",
+            "ethical_considerations",
+            "caveats_and_recommendations",
+        ),
+        template_text="fail",
+    ),
+    "strict": ProfileDefaults(
+        performance=_bounds(roc_auc=(0.75, None), accuracy=(0.70, None)),
+        fairness=_bounds(
+            demographic_parity_difference=(None, 0.06),
+            equalized_odds_difference=(None, 0.10),
+            equal_opportunity_difference=(None, 0.10),
+            disparate_impact_ratio=(0.80, None),
+            smallest_group_size=(300, None),
+        ),
+        model_card_required=(
+            "model_details.owners",
+            "model_details.contact",
+            "intended_use.primary_uses",
+            "intended_use.primary_users",
+            "intended_use.out_of_scope",
+            "factors.relevant",
+            "ethical_considerations",
+            "caveats_and_recommendations",
+        ),
+        template_text="fail",
+    ),
+    "minimal": ProfileDefaults(
+        performance=_bounds(roc_auc=(0.60, None)),
+        fairness=_bounds(
+            demographic_parity_difference=(None, 0.20),
+            equalized_odds_difference=(None, 0.20),
+            smallest_group_size=(30, None),
+        ),
+        model_card_required=("model_details.owners", "intended_use.primary_uses"),
+        template_text="warn",
+    ),
+}
+
+
+class Limit(_Strict):
+    """A limit in force, and where it came from: the profile or policy.yaml."""
+
+    bound: Bound
+    source: str
 
 
 DatasheetField = Literal[
@@ -272,9 +367,10 @@ class InferenceLogPolicy(_Strict):
 
 class Policy(_Strict):
     version: str
-    profile: Literal["standard", "strict", "minimal"]
-    performance: dict[PerformanceMetric, Bound] = {}
-    fairness: FairnessPolicy = FairnessPolicy(gates={})
+    profile: Profile
+    # Limits that change the profile's (a metric set to null drops its gate).
+    performance: dict[PerformanceMetric, Bound | None] = {}
+    fairness: FairnessPolicy = FairnessPolicy()
     model_card: ModelCardPolicy = ModelCardPolicy()
     provenance: ProvenancePolicy = ProvenancePolicy()
     licences: LicencePolicy | None = None  # no allowlist: no licence gate
@@ -286,6 +382,67 @@ class Policy(_Strict):
     inference_log: InferenceLogPolicy = InferenceLogPolicy()
     data: DataPolicy
     monitoring: MonitoringPolicy = MonitoringPolicy()
+
+    @property
+    def defaults(self) -> ProfileDefaults:
+        return PROFILES[self.profile]
+
+    def performance_limits(self) -> dict[str, Limit]:
+        """Each performance gate in force: the profile's, changed by policy.yaml."""
+        return _limits(self.defaults.performance, self.profile, [("performance", self.performance)])
+
+    def fairness_limits(self, attribute: str) -> dict[str, Limit]:
+        """Each fairness gate in force for `attribute`: profile, then fairness.gates, then its own."""
+        return _limits(
+            self.defaults.fairness,
+            self.profile,
+            [
+                ("fairness.gates", self.fairness.gates),
+                (f"fairness.attributes.{attribute}", self.fairness.attributes.get(attribute, {})),
+            ],
+        )
+
+    def required_card_fields(self) -> tuple[str, ...]:
+        required = self.model_card.required
+        return self.defaults.model_card_required if required is None else required
+
+
+def _limits(defaults: dict, profile: str, layers: list[tuple[str, dict]]) -> dict[str, Limit]:
+    limits = {metric: Limit(bound=bound, source=f"profile {profile}") for metric, bound in defaults.items()}
+    for where, changes in layers:
+        for metric, bound in changes.items():
+            if bound is None:
+                limits.pop(metric, None)
+            else:
+                limits[metric] = Limit(bound=bound, source=f"policy.yaml {where}")
+    return limits
+
+
+def mismatches(policy: Policy, data: DataSettings) -> list[str]:
+    """Where params.yaml's data section and the policy disagree, one sentence each."""
+    columns = policy.data.columns
+    found = []
+    roles = [("data.target", [data.target]), ("data.sensitive_features", data.sensitive_features)]
+    for role, names in [*roles, ("data.exclude", data.exclude)]:
+        for name in names:
+            if name not in columns:
+                found.append(
+                    f"params.yaml {role} names {name}, which is not a column of the policy's data schema"
+                )
+    for attribute in policy.fairness.attributes:
+        if attribute not in data.sensitive_features:
+            found.append(
+                f"policy fairness.attributes names {attribute}, "
+                "which is not in params.yaml data.sensitive_features"
+            )
+    target = columns.get(data.target)
+    if data.positive_label is not None and target is not None and target.allowed is not None:
+        if str(data.positive_label) not in {str(value) for value in target.allowed}:
+            found.append(
+                f"params.yaml data.positive_label {data.positive_label!r} is not one of the values "
+                f"the policy allows for {data.target}"
+            )
+    return found
 
 
 def load_policy(path: Path | None = None) -> Policy:

@@ -81,10 +81,12 @@ def render(summary: dict) -> str:
     title = f"Governance report: {summary.get('project', '')}".strip()
     rows = "".join(
         "<tr>"
-        f"<td>{_status(gate['passed'])}</td><td>{escape(gate['gate'])}</td>"
+        f"<td>{'warning' if gate.get('warning') else _status(gate['passed'])}</td>"
+        f"<td>{escape(gate['gate'])}</td>"
         f"<td>{escape(str(gate.get('attribute') or ''))}</td><td>{escape(gate['metric'])}</td>"
         f"<td>{escape(_number(gate['value']))}</td>"
         f"<td>{escape(gate['bound'])} {escape(_number(gate['limit']))}</td>"
+        f"<td>{escape(str(gate.get('source') or ''))}</td>"
         f"<td>{escape(str(gate.get('detail') or ''))}</td>"
         "</tr>"
         for gate in summary["gates"]
@@ -133,7 +135,7 @@ def render(summary: dict) -> str:
         f"{escape(str(summary['policy_version']))} (profile {escape(str(summary.get('profile', '')))}). "
         f"Model sha256: <code>{escape(str(summary.get('model_sha256', '')))}</code></p>"
         "<h2>Gates</h2><table><thead><tr><th>result</th><th>gate</th><th>attribute</th>"
-        "<th>metric</th><th>value</th><th>limit</th><th>detail</th></tr></thead>"
+        "<th>metric</th><th>value</th><th>limit</th><th>limit from</th><th>detail</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<h2>Performance</h2><table><tbody>{performance}</tbody></table>"
         f"{explained}{side_by_side(summary)}"

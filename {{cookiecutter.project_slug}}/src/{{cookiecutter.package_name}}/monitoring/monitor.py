@@ -162,7 +162,9 @@ def _live_quality(monitoring: Monitoring, labelled: pd.DataFrame, truth, policy:
         monitoring.performance = _one_class_metrics(truth, predicted)
     else:
         monitoring.performance = score_metrics(truth, score)
-    limits: dict[str, Bound] = policy.monitoring.performance or dict(policy.performance)
+    limits: dict[str, Bound] = policy.monitoring.performance or {
+        metric: limit.bound for metric, limit in policy.performance_limits().items()
+    }
     for metric, bound in limits.items():
         value = monitoring.performance.get(metric)
         if value is None:  # roc_auc of a window with one class: undefined, not failed

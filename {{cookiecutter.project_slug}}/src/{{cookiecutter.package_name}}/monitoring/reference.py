@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ProjectError
+from ..features import feature_columns
 from ..files import read_json, write_json
 from ..settings import DataSettings
-from ..tables import feature_columns, read_csv, split
+from ..tables import read_csv, split
 from . import stats
 
 REFERENCE_FILE = "reference.json"
@@ -71,7 +72,7 @@ def build(raw: Path, predictions: Path, data: DataSettings) -> dict:
         "format": FORMAT,
         "target": data.target,
         "rows": len(train_rows),
-        "columns": {column: profile(train_rows[column]) for column in feature_columns(frame, data)},
+        "columns": {column: profile(train_rows[column]) for column in feature_columns(frame, data).columns},
         "label": stats.value_counts(train_rows[data.target]),
         "prediction": {
             "probability": profile(held_out["y_score"].astype(float)),

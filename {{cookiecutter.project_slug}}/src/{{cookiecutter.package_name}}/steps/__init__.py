@@ -6,7 +6,7 @@ the single entry every orchestrator uses: the CLI, the local runner and each
 orchestrator's step tasks (pipelines/).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +21,12 @@ class Step:
     name: str  # the CLI command, and the job name in lineage
     inputs: tuple[str, ...]  # fields of settings.paths the step reads
     outputs: tuple[str, ...]  # fields of settings.paths the step writes
-    call: Callable[[Settings, Policy, RunContext], object]  # returns the step's summary
+    call: Callable[[Settings, Policy, RunContext], Mapping]  # returns the step's typed summary (a TypedDict)
     # Files outside settings.paths the step reads (ingest: data.source), as lineage inputs.
     sources: Callable[[Settings], list[Path]] = lambda settings: []
 
 
-def _ingest(s: Settings, p: Policy, c: RunContext) -> dict:
+def _ingest(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Write the raw data set: the embedded sample, or a copy of data.source."""
     from ..monitoring import guard
     from ..steps.ingest import ingest
@@ -42,21 +42,24 @@ def _source(s: Settings) -> list[Path]:
     return [] if s.data.source == "sample" else [Path(s.data.source)]
 
 
-def _validate_data(s: Settings, p: Policy, c: RunContext) -> dict:
+def _validate_data(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Check the raw data against the policy's schema; stop on bad data."""
+    from ..governance.policy import mismatches
     from ..steps.validate_data import validate_data
 
-    return validate_data(s.paths.raw_data, s.paths.validation_report, p.data)
+    return validate_data(
+        s.paths.raw_data, s.paths.validation_report, p.data, s.data.source, mismatches(p, s.data)
+    )
 
 
-def _train(s: Settings, p: Policy, c: RunContext) -> dict:
+def _train(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Fit the model on the training split and save it."""
     from ..steps.train import train
 
     return train(s.paths.raw_data, s.paths.model, s.data, s.model)
 
 
-def _evaluate(s: Settings, p: Policy, c: RunContext) -> dict:
+def _evaluate(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Score the model on the test split; write metrics and predictions."""
     from ..steps.evaluate import evaluate
 
@@ -70,14 +73,14 @@ def _evaluate(s: Settings, p: Policy, c: RunContext) -> dict:
     )
 
 
-def _govern(s: Settings, p: Policy, c: RunContext) -> dict:
+def _govern(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Check the policy's gates; write the governance report, model card and provenance."""
     from ..steps.govern import govern
 
     return govern(s.paths, s.data, s.model, p, c.orchestrator, c.parent_run_id)
 
 
-def _package(s: Settings, p: Policy, c: RunContext) -> dict:
+def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Write the model, its evidence and training reference as releases/<version>/, if governance passed;
     promote it."""
     from ..steps.package import package
@@ -118,7 +121,7 @@ STEPS = (
 BY_NAME = {step.name: step for step in STEPS}
 
 
-def run_step(name: str, settings: Settings, policy: Policy, context: RunContext | None = None) -> object:
+def run_step(name: str, settings: Settings, policy: Policy, context: RunContext | None = None) -> Mapping:
     """Run one step by name with the paths in `settings`; return its summary.
 
     The run is reported to lineage, and to every extension of the context

@@ -1,15 +1,28 @@
 """Evaluate: score the model on the held-out split; write metrics and predictions."""
 
 from pathlib import Path
+from typing import TypedDict
 
 import joblib
 from sklearn import metrics as skm
 
 from ..errors import ProjectError
+from ..features import labels
 from ..files import atomic_path, write_json
 from ..governance.sensitive import shareable_predictions
 from ..settings import DataSettings
 from ..tables import read_csv, split
+
+
+class Metrics(TypedDict):
+    """What evaluate writes to metrics.json; the performance gates read these names."""
+
+    accuracy: float
+    roc_auc: float
+    f1: float
+    precision: float
+    recall: float
+    test_rows: int
 
 
 def load_model(path: Path):
@@ -48,7 +61,7 @@ def evaluate(
     predictions_out: Path,
     data: DataSettings,
     share_sensitive: bool = False,
-) -> dict:
+) -> Metrics:
     """Score the test split; write metrics JSON and per-row predictions CSV.
 
     The predictions carry each test row's number in the raw data, not its
@@ -57,10 +70,10 @@ def evaluate(
     frame = read_csv(raw)
     model = load_model(model_path)
     _, test_rows = split(frame, data)
-    truth = test_rows[data.target]
+    truth = labels(test_rows, data)
     score = model.predict_proba(test_rows)[:, 1]
     predicted = (score >= THRESHOLD).astype("int64")
-    result = score_metrics(truth, score) | {"test_rows": len(test_rows)}
+    result: Metrics = score_metrics(truth, score) | {"test_rows": len(test_rows)}
     predictions = shareable_predictions(
         test_rows,
         {"y_true": truth.to_numpy(), "y_pred": predicted, "y_score": score.round(6)},

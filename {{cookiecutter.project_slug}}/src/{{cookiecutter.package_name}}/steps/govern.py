@@ -7,8 +7,10 @@ raises GateFailed, one line per failed gate, so the pipeline stops before packag
 
 import json
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import GateFailed, ProjectError
+from ..features import feature_columns, labels
 from ..files import atomic_path, read_json, write_json
 from ..governance import (
     datasheet,
@@ -29,7 +31,23 @@ from ..settings import DataSettings, ModelSettings, PathSettings
 from ..steps.evaluate import THRESHOLD, load_model, score_metrics
 from ..supply_chain import attestation
 from ..supply_chain import sbom as sboms
-from ..tables import feature_columns, read_csv, split
+from ..tables import read_csv, split
+
+
+class GovernSummary(TypedDict):
+    """governance.json; lineage's governance facet and tracking read verdict, gates and the rest."""
+
+    verdict: str
+    policy_version: str
+    profile: str
+    project: str
+    model_sha256: str
+    gates: list[dict]
+    failed: list[str]
+    warnings: list[str]
+    metrics: dict[str, float]
+    fairness: dict[str, dict]
+    reports: dict[str, str]
 
 
 def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str, share: bool) -> dict:
@@ -39,7 +57,7 @@ def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str, share: boo
         "file": raw.as_posix(),
         "sha256": raw_sha256,
         "rows": len(rows),
-        "positive_rate": round(float(rows[data.target].mean()), 6),
+        "positive_rate": round(float(labels(rows, data).mean()), 6),
         "groups": {
             attribute: {str(k): int(v) for k, v in rows[attribute].value_counts().sort_index().items()}
             for attribute in data.sensitive_features
@@ -92,7 +110,7 @@ def measure_champion(releases: Path, test_rows, data: DataSettings) -> dict | No
         raise ProjectError(
             f"champion {version} cannot score this data ({exc}): promote a newer one first"
         ) from exc
-    truth = test_rows[data.target]
+    truth = labels(test_rows, data)
     predictions = test_rows[list(data.sensitive_features)].assign(
         y_true=truth.to_numpy(), y_pred=(score >= THRESHOLD).astype("int64"), y_score=score
     )
@@ -125,7 +143,7 @@ def govern(
     policy: Policy,
     orchestrator: str = "LOCAL",
     pipeline_run: str | None = None,
-) -> dict:
+) -> GovernSummary:
     """Check every gate; write provenance, model card and report; raise GateFailed on a failure.
 
     `orchestrator` and `pipeline_run` (its run id) name who built the model, for the provenance.
@@ -143,9 +161,9 @@ def govern(
     by_attribute = fairness.assess(predictions, data.sensitive_features)
     share = policy.sensitive_data.share_in_artifacts
     train_rows, test_rows = split(frame, data)
-    features = feature_columns(frame, data)
+    features = feature_columns(frame, data).columns
     fitted = load_model(paths.model)
-    importance = explain.importance(fitted, test_rows, test_rows[data.target], features, data.seed)
+    importance = explain.importance(fitted, test_rows, labels(test_rows, data), features, data.seed)
     flips = robustness.flip_rates(fitted, test_rows, features, policy.robustness.noise_scale, data.seed)
 
     statement = provenance.statement(
@@ -175,7 +193,7 @@ def govern(
         + gates.fairness_gates(by_attribute, policy)
         + gates.robustness_gates(flips, policy)
         + gates.regression_gates(metrics, by_attribute, champion, policy)
-        + gates.model_card_gate(policy)
+        + gates.model_card_gate(policy, data.source)
         + gates.provenance_gate(read_json(paths.provenance), model_sha256, policy)
         + gates.licence_gate(environment, policy)
     )
@@ -201,7 +219,7 @@ def govern(
     with atomic_path(paths.model_card) as tmp:
         tmp.write_text(model_card.to_markdown(card), encoding="utf-8")
 
-    summary = {
+    summary: GovernSummary = {
         "verdict": verdict,
         "policy_version": policy.version,
         "profile": policy.profile,
@@ -209,6 +227,7 @@ def govern(
         "model_sha256": model_sha256,
         "gates": results,
         "failed": [gates.describe(result) for result in results if not result["passed"]],
+        "warnings": [gates.describe(result, "warning") for result in results if result.get("warning")],
         "metrics": {k: v for k, v in metrics.items() if k != "test_rows"},
         "fairness": by_attribute,
         "feature_importance": importance,
@@ -233,7 +252,7 @@ def govern(
             "file": paths.raw_data.as_posix(),
             "sha256": raw_sha256,
             "target": data.target,
-            "positive_rate": round(float(frame[data.target].mean()), 6),
+            "positive_rate": round(float(labels(frame, data).mean()), 6),
             "sensitive_attributes": data.sensitive_features,
         },
         model={"features": features, "sha256": model_sha256},

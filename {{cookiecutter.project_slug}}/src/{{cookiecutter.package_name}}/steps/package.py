@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import ProjectError
 from ..files import read_json
@@ -15,6 +16,15 @@ from ..steps.govern import documents as written_documents
 from ..steps.govern import model_card_json
 
 
+class PackageSummary(TypedDict):
+    release: str
+    version: str
+    files: list[str]
+    model_sha256: str
+    champion: str | None
+    promoted: bool
+
+
 def package(
     paths: PathSettings,
     data: DataSettings,
@@ -22,7 +32,7 @@ def package(
     supply_chain: SupplyChainSettings,
     extra_files: tuple[Path, ...] = (),
     on_promote: Callable[[str, Path], None] | None = None,
-) -> dict:
+) -> PackageSummary:
     """Write `paths.release/<version>/` (model, signature, card, provenance, governance report), signed.
 
     `extra_files` join the release as they are and are listed in its manifest:
@@ -31,6 +41,8 @@ def package(
     (version, model path) hears when the release becomes the champion, so a
     model registry can follow the alias.
     """
+    if not Path(paths.governance_report).is_file():
+        raise ProjectError(f"{paths.governance_report} not found: run govern first")
     report = read_json(paths.governance_report)
     verdict = report.get("verdict")
     if verdict != "pass":
