@@ -9,23 +9,19 @@ writes. monitoring.allow_training_on_own_predictions in the policy lets it
 through, and the ingest run's governance facet records the path either way.
 """
 
-import hashlib
 import sys
 from collections import deque
 from pathlib import Path
 
 from ..errors import ProjectError
+from ..governance.provenance import sha256_file
 
 GATE = "feedback_loop"
 SERVE_JOBS = {"serve"}
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
+    return f"sha256:{sha256_file(path)}"
 
 
 def _events() -> list[dict] | None:

@@ -8,7 +8,6 @@ summary, never from hand-copied paths. RESULTS is the one list of them; a test
 holds the Task's declared results and the Pipeline's references to it.
 """
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import click
 
 from ..context import RunContext
 from ..errors import GateFailed, ProjectError
+from ..governance.provenance import sha256_file
 from ..lineage.runs import as_dict
 from ..project import SLUG
 from ..settings import Settings
@@ -36,18 +36,10 @@ class Result:
         return "RESULT_" + self.name.upper().replace("-", "_")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
-
-
 RESULTS: dict[str, tuple[Result, ...]] = {
     "ingest": (Result("raw-data", lambda s, _: str(s.paths.raw_data)),),
     "validate-data": (Result("report", lambda s, _: str(s.paths.validation_report)),),
-    "train": (Result("model-digest", lambda s, _: _sha256(s.paths.model)),),
+    "train": (Result("model-digest", lambda s, _: f"sha256:{sha256_file(s.paths.model)}"),),
     "evaluate": (
         Result("metrics", lambda s, _: str(s.paths.metrics)),
         Result("roc-auc", lambda _, summary: str(summary["roc_auc"])),
