@@ -343,6 +343,8 @@ def test_the_places_next_steps_name_are_where_the_project_writes(tmp_path):
         assert path.rstrip("/") in configured, f"next steps name {path}, which the project does not write"
     for name in re.findall(r"\b(\w+\.(?:md|json))\b", text):
         assert name in configured, f"next steps name {name}, which params.yaml does not"
-    assert "data.source" in text and "source:" in (project / "params.yaml").read_text(), (
-        "data.source is not a setting"
+    # and adopting your own data starts with a command the project has, and its walk-through
+    assert "init-data PATH --target COL" in text, text
+    assert (project / "docs" / "your-data.md").is_file(), (
+        "next steps name docs/your-data.md, which is missing"
     )
