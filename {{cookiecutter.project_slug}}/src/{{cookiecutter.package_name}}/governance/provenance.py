@@ -21,7 +21,7 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = f"urn:{SLUG}:mlops-pipeline:v1"
 # The libraries whose versions change what a model is; every other one is in the SBOM.
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "joblib", "fairlearn", "pandera", "openlineage-python", "kfp")
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "joblib", "pandera", "openlineage-python")
 NO_COMMIT = "none"
 
 
