@@ -464,7 +464,7 @@ OTHER_DEFECTS = [
     ("GOV-POLICY", "governance/policy.yaml", None, "profile: ", "profile: lenient\nold_profile: ", "lenient"),
     ("GOV-POLICY", "governance/policy.yaml", None, "min: 18, max: 120", "min: 121, max: 120", "age:"),
     ("GOV-POLICY", "governance/policy.yaml", None, "min_rows: 100", "min_rows: 0", "min_rows"),
-    ("GOV-POLICY", "governance/policy.yaml", None, "data:\n", "reviews: true\ndata:\n", "reviews: true"),
+    ("GOV-POLICY", "governance/policy.yaml", None, "\ndata:\n", "\nreviews: true\ndata:\n", "reviews: true"),
     # params.yaml names a sensitive attribute the policy's schema lacks
     (
         "GOV-POLICY",

@@ -1,8 +1,8 @@
 """Pin every third-party container image to its current digest: `make pin-images`.
 
 A tag (`python:3.11-slim`) moves when its publisher rebuilds it; a digest does
-not. This rewrites each image reference in the Dockerfile, the CI file and the
-Tekton defaults to `name:tag@sha256:...`, asking each registry (anonymously,
+not. This rewrites each image reference in the Dockerfile, the CI file{% if cookiecutter.orchestrators != "kfp" %} and the
+Tekton defaults{% endif %} to `name:tag@sha256:...`, asking each registry (anonymously,
 over its v2 API) what the tag points to now. Run it again to take newer
 images, in a reviewed commit. The project's own image is built by the
 pipeline and is left alone. Standard library only; needs the network.
@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-FILES = ("Dockerfile", ".gitlab-ci.yml", "tekton/**/*.yaml")
+FILES = ("Dockerfile", ".gitlab-ci.yml"{% if cookiecutter.orchestrators != "kfp" %}, "tekton/**/*.yaml"{% endif %})
 # FROM x, image: x, default: x where x looks like an image with a tag (and maybe a digest).
 REFERENCE = re.compile(
     r"(?P<lead>^\s*(?:FROM\s+|image:\s*|-?\s*default:\s*)[\"']?)"

@@ -36,10 +36,14 @@ def hermetic_env(monkeypatch):
 
 
 def copy_project(into: Path) -> Path:
-    """params.yaml, openlineage.yml and governance/ copied into `into`, as they are."""
+    """params.yaml and governance/ copied into `into`, as they are; lineage to a file there.
+
+    A test never sends events to the server openlineage.yml may name.
+    """
     shutil.copy(PROJECT / "params.yaml", into / "params.yaml")
-    shutil.copy(PROJECT / "openlineage.yml", into / "openlineage.yml")
     shutil.copytree(PROJECT / "governance", into / "governance")
+    lineage = {"transport": {"type": "file", "log_file_path": "artifacts/lineage/events.jsonl", "append": True}}
+    (into / "openlineage.yml").write_text(yaml.safe_dump(lineage))
     return into
 
 
@@ -64,9 +68,14 @@ def workdir(tmp_path, monkeypatch) -> Path:
     """A scratch project root set up for the embedded sample (sample_project), cwd set to it."""
     sample_project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    if load_policy().provenance.source_commit_required and shutil.which("git"):
-        commit_all(tmp_path)
+    commit_if_required(tmp_path)
     return tmp_path
+
+
+def commit_if_required(root: Path) -> None:
+    """Commit `root` where its policy's provenance gate wants the source commit (strict)."""
+    if load_policy(root / "governance/policy.yaml").provenance.source_commit_required and shutil.which("git"):
+        commit_all(root)
 
 
 def commit_all(root: Path) -> str:
@@ -100,6 +109,7 @@ def released(tmp_path_factory) -> Path:
             if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
                 patch.delenv(name)
         patch.chdir(folder)
+        commit_if_required(folder)
         settings = load_settings()
         run_pipeline(settings, load_policy(), RunContext.from_environment(settings))
     return folder

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conftest import PROJECT, copy_project
+from conftest import PROJECT, commit_if_required, copy_project
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import load_policy, mismatches
 from {{ cookiecutter.package_name }}.settings import load_settings
@@ -50,6 +50,7 @@ def adopted(tmp_path_factory) -> Adopted:
     if source != "sample" and not urlsplit(source).scheme and not Path(source).is_absolute():
         params["data"]["source"] = str(PROJECT / source)  # relative to the project, not the scratch copy
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_if_required(root)
     return Adopted(root)
 
 

@@ -101,7 +101,7 @@ def test_strict_profile_refuses_an_incomplete_technical_file_and_writes_nothing(
 def test_other_profiles_list_the_gaps_in_the_documents(workdir, settings, policy):
     # given a standard policy with an empty datasheet section
     prepare(settings, policy)
-    edit_policy(workdir, lambda p: p["datasheet"].update(uses=""))
+    edit_policy(workdir, lambda p: p.update(profile="standard") or p["datasheet"].update(uses=""))
     # when govern runs, then it passes and both documents list the gap
     summary = run_step("govern", settings, load_policy())
     assert summary["verdict"] == "pass", summary["failed"]

@@ -109,41 +109,12 @@ def test_chi_squared_matches_pearson_by_hand_and_counts_a_new_category():
 # --- a released model to monitor ---
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory) -> Path:
-    """A project folder whose pipeline ran once: a release with its reference."""
-    import os
-
-    from {{ cookiecutter.package_name }}.context import RunContext
-    from {{ cookiecutter.package_name }}.governance.policy import load_policy
-    from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
-    from {{ cookiecutter.package_name }}.settings import load_settings
-
-    root = tmp_path_factory.mktemp("released")
-    for name in ("params.yaml", "openlineage.yml"):
-        shutil.copy(PROJECT / name, root / name)
-    shutil.copytree(PROJECT / "governance", root / "governance")
-    before = Path.cwd()
-    os.chdir(root)
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("OPENLINEAGE_DISABLED", "true")
-            settings = load_settings()
-            run_pipeline(settings, load_policy(), RunContext.create(settings))
-    finally:
-        os.chdir(before)
-    return root
-
-
 @pytest.fixture
 def project(released, tmp_path, monkeypatch) -> Path:
     """A copy of the released project, lineage to a file in it, cwd set to it."""
     root = tmp_path / "project"
     shutil.copytree(released, root)
-    config = {
-        "transport": {"type": "file", "log_file_path": "artifacts/lineage/events.jsonl", "append": True}
-    }
-    (root / "openlineage.yml").write_text(yaml.safe_dump(config))
+    (root / "artifacts/lineage/events.jsonl").unlink(missing_ok=True)  # the release run's own events
     monkeypatch.chdir(root)
     return root
 

@@ -15,8 +15,8 @@ NEWER = "sha256:" + "b" * 64
 
 
 def test_every_third_party_image_gets_a_digest_and_the_projects_own_does_not(tmp_path):
-    # given the project's Dockerfile, CI file and Tekton tasks as generated
-    for name in ("Dockerfile", ".gitlab-ci.yml", "tekton", ".cookiecutter.json"):
+    # given the project's Dockerfile, CI file{% if cookiecutter.orchestrators != "kfp" %} and Tekton tasks{% endif %} as generated
+    for name in ("Dockerfile", ".gitlab-ci.yml", ".cookiecutter.json"{% if cookiecutter.orchestrators != "kfp" %}, "tekton"{% endif %}):
         source = PROJECT / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name)

@@ -12,13 +12,12 @@ from click.testing import CliRunner
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from conftest import PROJECT, commit_all
+from conftest import PROJECT
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.context import PARENT_RUN_ENV
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.release import champion, promote, release_versions, rollback
-from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 from {{ cookiecutter.package_name }}.supply_chain import attestation, dsse, release_log, verify_release
 
@@ -34,33 +33,6 @@ def champion_folder() -> Path:
     return RELEASES / version
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One pipeline run to a signed release, made once; each test gets its own copy."""
-    root = tmp_path_factory.mktemp("released")
-    for name in ("params.yaml", "openlineage.yml"):
-        shutil.copy(PROJECT / name, root / name)
-    shutil.copytree(PROJECT / "governance", root / "governance")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(root)
-        patch.delenv(PARENT_RUN_ENV, raising=False)
-        policy = load_policy()
-        if policy.provenance.source_commit_required:
-            commit_all(root)
-        for step in STEPS:
-            run_step(step.name, load_settings(), policy)
-    return root
-
-
-@pytest.fixture
-def released(built, workdir):
-    """A project folder holding a clean, signed release, the key that signed it and the release log."""
-    for name in ("artifacts", ".keys", ".git"):
-        if (built / name).exists():
-            shutil.copytree(built / name, workdir / name, dirs_exist_ok=True)
-    return workdir
-
-
 def verify_error(**kwargs) -> str:
     with pytest.raises(ProjectError) as caught:
         verify_release(kwargs.pop("release", champion_folder()), kwargs.pop("key", PUBLIC_KEY), **kwargs)
@@ -69,7 +41,7 @@ def verify_error(**kwargs) -> str:
     return message
 
 
-def test_a_clean_release_verifies(released):
+def test_a_clean_release_verifies(project):
     # given the release package wrote
     # when it is verified with the signer's public key
     result = verify_release(champion_folder(), PUBLIC_KEY)
@@ -81,9 +53,9 @@ def test_a_clean_release_verifies(released):
     assert [e["action"] for e in release_log.verify_chain(LOG)] == ["package", "promote"]
 
 
-def test_verify_names_a_model_changed_by_one_byte(released):
+def test_verify_names_a_model_changed_by_one_byte(project):
     # given one byte of the released model flipped
-    model = released / champion_folder() / "model.joblib"
+    model = project / champion_folder() / "model.joblib"
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF
     model.write_bytes(bytes(data))
@@ -92,9 +64,9 @@ def test_verify_names_a_model_changed_by_one_byte(released):
     assert "model.joblib" in message and "sha256" in message, message
 
 
-def test_verify_names_a_swapped_sbom(released):
+def test_verify_names_a_swapped_sbom(project):
     # given the SBOM replaced by another environment's (one library fewer)
-    sbom_path = released / champion_folder() / "sbom.cdx.json"
+    sbom_path = project / champion_folder() / "sbom.cdx.json"
     sbom = json.loads(sbom_path.read_text())
     sbom["components"] = sbom["components"][1:]
     sbom_path.write_text(json.dumps(sbom, indent=2, sort_keys=True) + "\n")
@@ -102,47 +74,47 @@ def test_verify_names_a_swapped_sbom(released):
     assert "sbom.cdx.json" in verify_error(), "the swapped SBOM was not named"
 
 
-def test_verify_names_an_edited_release_log_line(released):
+def test_verify_names_an_edited_release_log_line(project):
     # given the release log's entry edited to name another model
-    first, *rest = (released / LOG).read_text().splitlines()
+    first, *rest = (project / LOG).read_text().splitlines()
     edited = json.dumps(json.loads(first) | {"model_sha256": "0" * 64}, sort_keys=True)
-    (released / LOG).write_text("\n".join([edited, *rest]) + "\n")
+    (project / LOG).write_text("\n".join([edited, *rest]) + "\n")
     # then verify fails naming the log and the line
     message = verify_error()
     assert "release-log.jsonl line 1" in message and "edited" in message, message
 
 
-def test_verify_names_a_release_log_cut_short(released):
+def test_verify_names_a_release_log_cut_short(project):
     # given the release's own log entry deleted
-    (released / LOG).write_text("")
+    (project / LOG).write_text("")
     # then verify says the log no longer records the release
     assert "no entry records this release" in verify_error(), "a cut log verified"
 
 
-def test_a_release_marked_by_forget_still_verifies_and_says_so(released):
+def test_a_release_marked_by_forget_still_verifies_and_says_so(project):
     # given forget's revoked.json added to the signed release
-    (released / champion_folder() / "revoked.json").write_text('{"status": "needs retraining"}\n')
+    (project / champion_folder() / "revoked.json").write_text('{"status": "needs retraining"}\n')
     # then the release is still the one signed, and verify reports the mark
     assert verify_release(champion_folder(), PUBLIC_KEY)["revoked"] is True
     result = CliRunner().invoke(cli, ["verify"])
     assert result.exit_code == 0 and "revoked.json" in result.output, result.output
 
 
-def test_verify_fails_with_a_key_that_did_not_sign(released):
+def test_verify_fails_with_a_key_that_did_not_sign(project):
     # given another key's public half
-    other = dsse.load_or_create_key(released / "other/key")
+    other = dsse.load_or_create_key(project / "other/key")
     assert other is not None
     # then the signature does not verify with it, and the message says so
-    message = verify_error(key=released / "other/key.pub")
+    message = verify_error(key=project / "other/key.pub")
     assert "signature does not verify" in message and "key.pub" in message, message
 
 
-def test_verify_refuses_an_unsigned_release(released):
-    (released / champion_folder() / "provenance.dsse.json").unlink()
+def test_verify_refuses_an_unsigned_release(project):
+    (project / champion_folder() / "provenance.dsse.json").unlink()
     assert "not signed" in verify_error()
 
 
-def test_promote_and_rollback_are_chained_in_the_log_verify_reads(released):
+def test_promote_and_rollback_are_chained_in_the_log_verify_reads(project):
     # given a second release folder (a copy of the first), promoted and then rolled back
     version = champion(RELEASES)
     other = RELEASES / ("0" * 12)
@@ -155,11 +127,11 @@ def test_promote_and_rollback_are_chained_in_the_log_verify_reads(released):
     assert verify_release(RELEASES / version, PUBLIC_KEY)["log_entries"] == 4
 
 
-def test_serve_refuses_a_release_that_does_not_verify(released):
+def test_serve_refuses_a_release_that_does_not_verify(project):
     from {{ cookiecutter.package_name }}.serving.server import ModelSlot
 
     # given the champion's model card edited after signing
-    (released / champion_folder() / "model_card.md").write_text("edited\n")
+    (project / champion_folder() / "model_card.md").write_text("edited\n")
     # then serve refuses at start, in one line, exit 2
     result = CliRunner().invoke(cli, ["serve", "--port", "0"])
     assert result.exit_code == 2, result.output
@@ -185,22 +157,22 @@ def test_release_log_detects_a_removed_entry_between_others(tmp_path):
     assert len(log.read_text().splitlines()) == 2, "appended to a broken log"
 
 
-def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(released):
+def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(project):
     runner = CliRunner()
     ok = runner.invoke(cli, ["verify"])
     assert ok.exit_code == 0 and "is intact" in ok.output, ok.output
-    (released / champion_folder() / "model_card.md").write_text("edited\n")
+    (project / champion_folder() / "model_card.md").write_text("edited\n")
     bad = runner.invoke(cli, ["verify", str(champion_folder())])
     assert bad.exit_code == 2, bad.output
     assert bad.output.count("\n") == 1 and "model_card.md" in bad.output, bad.output
 
 
-def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(released):
+def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(project):
     validator = JsonStrictValidator(SchemaVersion.V1_6)
     for name in ("sbom.cdx.json", "mlbom.cdx.json"):
-        errors = validator.validate_str((released / champion_folder() / name).read_text())
+        errors = validator.validate_str((project / champion_folder() / name).read_text())
         assert errors is None, f"{name}: {errors}"
-    mlbom = json.loads((released / champion_folder() / "mlbom.cdx.json").read_text())
+    mlbom = json.loads((project / champion_folder() / "mlbom.cdx.json").read_text())
     model = mlbom["metadata"]["component"]
     # then the model is a machine-learning-model with its data set, card, metrics and provenance
     assert model["type"] == "machine-learning-model", model["type"]
@@ -210,8 +182,8 @@ def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(released):
     assert model["modelCard"]["modelParameters"]["datasets"] == [{"ref": mlbom["components"][0]["bom-ref"]}]
 
 
-def test_provenance_records_run_start_libraries_commit_and_sbom(released, monkeypatch):
-    statement = json.loads((released / champion_folder() / "provenance.json").read_text())
+def test_provenance_records_run_start_libraries_commit_and_sbom(project, monkeypatch):
+    statement = json.loads((project / champion_folder() / "provenance.json").read_text())
     build = statement["predicate"]["buildDefinition"]
     details = statement["predicate"]["runDetails"]["metadata"]
     # then it names the Python and library versions, and the environment by its SBOM's digest
@@ -220,7 +192,7 @@ def test_provenance_records_run_start_libraries_commit_and_sbom(released, monkey
     )
     sbom_digest = attestation.recorded_sbom_sha256(statement)
     assert sbom_digest == attestation.sbom.sha256(
-        json.loads((released / champion_folder() / "sbom.cdx.json").read_text())
+        json.loads((project / champion_folder() / "sbom.cdx.json").read_text())
     )
     assert build["internalParameters"]["sourceCommit"] in {"none"} | {
         d["digest"]["gitCommit"] for d in build["resolvedDependencies"] if "gitCommit" in d["digest"]

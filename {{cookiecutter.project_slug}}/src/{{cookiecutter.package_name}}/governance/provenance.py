@@ -53,7 +53,7 @@ def pipeline_started(pipeline_run: str | None, first_output: Path) -> str:
 
     A run id the local runner or lineage made is a UUIDv7, whose first 48 bits
     are its creation time in milliseconds. An orchestrator's own run id (a
-    Tekton PipelineRun UID) carries no time; then the run began no later than
+    Kubernetes UID) carries no time; then the run began no later than
     its first step wrote `first_output` (ingest's data).
     """
     try:

@@ -135,7 +135,7 @@ def run_step(name: str, settings: Settings, policy: Policy, context: RunContext 
     inputs = [getattr(settings.paths, field) for field in step.inputs] + step.sources(settings)
     outputs = {field: getattr(settings.paths, field) for field in step.outputs}
     with ExitStack() as stack:
-        # Extensions open first, so lineage's START already carries their facets (the MLflow run).
+        # Extensions open first, so lineage's START already carries their facets (a tracker's run).
         tracked = [
             stack.enter_context(ext.step_run(outputs, context, last=step is STEPS[-1]))
             for ext in context.extensions
