@@ -29,7 +29,7 @@ def test_preset_names_only_real_options_and_choices(preset):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
-def test_preset_bakes_and_its_tests_pass(preset, tmp_path):
+def test_preset_bakes_and_its_pipeline_passes_its_contract(preset, tmp_path):
     # when the preset is baked the way its comment says
     result = subprocess.run(
         [
@@ -51,6 +51,9 @@ def test_preset_bakes_and_its_tests_pass(preset, tmp_path):
     answers = json.loads((project / ".cookiecutter.json").read_text())
     expected = yaml.safe_load(preset.read_text())["default_context"]
     assert {key: answers[key] for key in expected} == expected, "preset answers not applied"
-    # then the baked project's own tests pass
-    tests = run_in(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", check=False)
+    # then its command line and its contract tests (the pipeline end to end through every
+    # gate, on its own slug and package) pass; the option matrix runs whole baked suites
+    command = ["pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow and not network"]
+    command += ["tests/test_cli.py", "tests/test_contract.py"]
+    tests = run_in(project, sys.executable, "-m", *command, check=False)
     assert tests.returncode == 0, tests.stdout[-3000:]
