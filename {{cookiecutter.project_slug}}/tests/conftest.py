@@ -20,6 +20,7 @@ from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
 from {{ cookiecutter.package_name }}.settings import PARAMS_ENV, load_settings
+from {{ cookiecutter.package_name }}.steps import run_step
 
 PROJECT = Path(__file__).resolve().parents[1]
 # Variables that would send a test's runs to the caller's servers or change what runs.
@@ -42,8 +43,8 @@ def copy_project(into: Path) -> Path:
     """
     shutil.copy(PROJECT / "params.yaml", into / "params.yaml")
     shutil.copytree(PROJECT / "governance", into / "governance")
-    lineage = {"transport": {"type": "file", "log_file_path": "artifacts/lineage/events.jsonl", "append": True}}
-    (into / "openlineage.yml").write_text(yaml.safe_dump(lineage))
+    transport = {"type": "file", "log_file_path": "artifacts/lineage/events.jsonl", "append": True}
+    (into / "openlineage.yml").write_text(yaml.safe_dump({"transport": transport}))
     return into
 
 
@@ -88,6 +89,20 @@ def commit_all(root: Path) -> str:
     git("add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--allow-empty", "-qm", "init")
     return git("rev-parse", "HEAD").strip()
+
+
+def prepare(settings, policy) -> None:
+    """Run every step up to govern."""
+    for name in ("ingest", "validate-data", "train", "evaluate"):
+        run_step(name, settings, policy)
+
+
+def edit_policy(workdir: Path, change) -> None:
+    """Rewrite the scratch policy through `change(policy_dict)`."""
+    path = workdir / "governance/policy.yaml"
+    policy = yaml.safe_load(path.read_text())
+    change(policy)
+    path.write_text(yaml.safe_dump(policy))
 
 
 @pytest.fixture

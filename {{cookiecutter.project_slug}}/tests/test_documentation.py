@@ -4,9 +4,9 @@ import json
 import re
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
+from conftest import edit_policy, prepare
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.governance import datasheet, technical_file
@@ -14,20 +14,6 @@ from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.release import champion
 from {{ cookiecutter.package_name }}.steps import run_step
 from {{ cookiecutter.package_name }}.steps.govern import documents
-
-BEFORE_GOVERN = ("ingest", "validate-data", "train", "evaluate")
-
-
-def prepare(settings, policy) -> None:
-    for name in BEFORE_GOVERN:
-        run_step(name, settings, policy)
-
-
-def edit_policy(workdir, change) -> None:
-    path = workdir / "governance/policy.yaml"
-    policy = yaml.safe_load(path.read_text())
-    change(policy)
-    path.write_text(yaml.safe_dump(policy))
 
 
 def test_govern_writes_a_datasheet_with_every_section_and_the_measured_facts(settings, policy):

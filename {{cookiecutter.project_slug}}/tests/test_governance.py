@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import commit_all
+from conftest import commit_all, edit_policy, prepare
 from {{ cookiecutter.package_name }} import sample_data
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV
@@ -20,14 +20,6 @@ from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.steps import run_step
 from {{ cookiecutter.package_name }}.steps.govern import model_card_json
 
-BEFORE_GOVERN = ("ingest", "validate-data", "train", "evaluate")
-
-
-def prepare(settings, policy) -> None:
-    """Run every step up to govern."""
-    for name in BEFORE_GOVERN:
-        run_step(name, settings, policy)
-
 
 def use_biased_sample(workdir, settings):
     """A data source where the label depends on `sex`: the model learns it through income."""
@@ -35,13 +27,6 @@ def use_biased_sample(workdir, settings):
         workdir / "biased.csv", index=False
     )
     return settings.model_copy(update={"data": settings.data.model_copy(update={"source": "biased.csv"})})
-
-
-def edit_policy(workdir, change) -> None:
-    path = workdir / "governance/policy.yaml"
-    policy = yaml.safe_load(path.read_text())
-    change(policy)
-    path.write_text(yaml.safe_dump(policy))
 
 
 def sha256(path) -> str:

@@ -2,28 +2,14 @@
 
 import pandas as pd
 import pytest
-import yaml
 from sklearn.dummy import DummyClassifier
 
+from conftest import edit_policy, prepare
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.governance.robustness import flip_rates
 from {{ cookiecutter.package_name }}.steps import run_step
 from {{ cookiecutter.package_name }}.steps.govern import model_card_json
-
-BEFORE_GOVERN = ("ingest", "validate-data", "train", "evaluate")
-
-
-def prepare(settings, policy) -> None:
-    for name in BEFORE_GOVERN:
-        run_step(name, settings, policy)
-
-
-def edit_policy(workdir, change) -> None:
-    path = workdir / "governance/policy.yaml"
-    policy = yaml.safe_load(path.read_text())
-    change(policy)
-    path.write_text(yaml.safe_dump(policy))
 
 
 def test_report_and_model_card_rank_every_model_input_by_importance(settings, policy):

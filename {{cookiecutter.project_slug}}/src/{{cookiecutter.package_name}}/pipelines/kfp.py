@@ -267,8 +267,9 @@ def pipeline_arguments(settings: Settings, policy: Policy) -> dict[str, str]:
     }
 
 
-def compile_pipeline(settings: Settings, policy: Policy, output: Path) -> Path:
-    """Write the pipeline's IR YAML to `output`; the same inputs give the same bytes."""
+def compile_pipeline(settings: Settings, policy: Policy, output: Path, pipeline=None) -> Path:
+    """Write `pipeline`'s IR YAML (the training pipeline's by default) to `output`;
+    the same inputs give the same bytes."""
     from kfp import compiler
 
     output = Path(output)
@@ -277,8 +278,9 @@ def compile_pipeline(settings: Settings, policy: Policy, output: Path) -> Path:
     with tempfile.TemporaryDirectory() as folder:
         # kfp picks the format from the file name, so compile beside, then write atomically.
         compiled = Path(folder) / "pipeline.yaml"
+        arguments = pipeline_arguments(settings, policy)
         compiler.Compiler().compile(
-            training_pipeline, str(compiled), pipeline_parameters=pipeline_arguments(settings, policy)
+            pipeline or training_pipeline, str(compiled), pipeline_parameters=arguments
         )
         text = compiled.read_text(encoding="utf-8")
     with atomic_path(output) as tmp:

@@ -15,10 +15,9 @@ from kfp import dsl
 from kfp.dsl import HTML, Artifact, Dataset, Input, Output
 
 from ..errors import ProjectError
-from ..files import atomic_path
 from ..governance.policy import Policy
 from ..settings import Settings
-from .kfp import IMAGE, PIPELINE_NAME, RUN_ID, _cluster_env, pipeline_arguments, training_pipeline
+from .kfp import IMAGE, PIPELINE_NAME, RUN_ID, _cluster_env, compile_pipeline, training_pipeline
 
 MONITORING_PIPELINE = f"{PIPELINE_NAME}-monitor"
 
@@ -37,7 +36,6 @@ def monitor(
     """Judge the monitoring gates on the inference log; return "true" when a retrain gate failed."""
     import importlib
     import shutil
-    import tempfile
     from pathlib import Path
 
     package = "{{ cookiecutter.package_name }}"
@@ -79,20 +77,7 @@ def monitoring_pipeline(params: str, policy: str, release_uri: str, inference_lo
 
 def compile_monitoring(settings: Settings, policy: Policy, output: Path) -> Path:
     """Write the monitoring pipeline's IR YAML to `output`."""
-    from kfp import compiler
-
-    output = Path(output)
-    if output.suffix not in (".yaml", ".yml"):
-        raise ProjectError(f"{output}: a KFP pipeline package is a .yaml file")
-    with tempfile.TemporaryDirectory() as folder:
-        compiled = Path(folder) / "pipeline.yaml"
-        compiler.Compiler().compile(
-            monitoring_pipeline, str(compiled), pipeline_parameters=pipeline_arguments(settings, policy)
-        )
-        text = compiled.read_text(encoding="utf-8")
-    with atomic_path(output) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return output
+    return compile_pipeline(settings, policy, output, monitoring_pipeline)
 
 
 def schedule(
