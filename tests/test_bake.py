@@ -35,6 +35,7 @@ def test_default_bake_has_the_expected_files(default_project):
         "src/mlops_demo/cli.py",
         "src/mlops_demo/settings.py",
         "src/mlops_demo/features.py",
+        "src/mlops_demo/footprint.py",
         "src/mlops_demo/models.py",
         "docs/extending.md",
         "tests/test_extending.py",

@@ -217,3 +217,16 @@ def test_package_refuses_without_a_pass_verdict(settings, policy):
     with pytest.raises(ProjectError, match="verdict is 'fail'"):
         run_step("package", settings, policy)
     assert not settings.paths.release.exists(), "something was released"
+
+
+def test_model_card_carries_the_training_footprint_train_recorded(settings, policy):
+    # given a run up to evaluate, when govern runs
+    prepare(settings, policy)
+    run_step("govern", settings, policy)
+    # then the card holds train's CPU time and energy estimate as train wrote them, and says it is an estimate
+    cost = json.loads(settings.paths.footprint.read_text())
+    card = json.loads(model_card_json(settings.paths.model_card).read_text())
+    assert card["quantitative_analyses"]["training_footprint"] == cost
+    markdown = settings.paths.model_card.read_text()
+    assert "Training footprint (estimated energy, not metered)" in markdown, markdown
+    assert "Energy wh" in markdown, markdown

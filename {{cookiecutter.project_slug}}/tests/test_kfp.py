@@ -40,6 +40,7 @@ WIRING = {
             "raw_data": "ingest.raw_data",
             "validation_report": "validate-data.validation_report",
             "model": "train.model",
+            "footprint": "train.footprint",
             "metrics": "evaluate.metrics",
             "predictions": "evaluate.predictions",
         },
@@ -67,12 +68,13 @@ WIRING = {
 TYPES = {
     "ingest": {"raw_data": "Dataset"},
     "validate-data": {"raw_data": "Dataset", "validation_report": "Artifact"},
-    "train": {"raw_data": "Dataset", "model": "Model"},
+    "train": {"raw_data": "Dataset", "model": "Model", "footprint": "Artifact"},
     "evaluate": {"raw_data": "Dataset", "model": "Model", "metrics": "Metrics", "predictions": "Dataset"},
     "govern": {
         "raw_data": "Dataset",
         "validation_report": "Artifact",
         "model": "Model",
+        "footprint": "Artifact",
         "metrics": "Metrics",
         "predictions": "Dataset",
         "governance_report": "Artifact",

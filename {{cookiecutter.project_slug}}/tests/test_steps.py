@@ -1,6 +1,7 @@
 """Each ML step on its own: inputs, outputs, and the errors a user can cause."""
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -71,7 +72,9 @@ def test_validate_data_rejects_corrupt_data_naming_the_column(settings, policy, 
 
 def test_train_and_evaluate_write_model_metrics_and_predictions(settings):
     ingest(settings.data, settings.paths.raw_data)
-    train(settings.paths.raw_data, settings.paths.model, settings.data, settings.model)
+    train(
+        settings.paths.raw_data, settings.paths.model, settings.paths.footprint, settings.data, settings.model
+    )
     assert settings.paths.model.stat().st_size > 0, "no model written"
     metrics = evaluate(
         settings.paths.raw_data,
@@ -86,6 +89,22 @@ def test_train_and_evaluate_write_model_metrics_and_predictions(settings):
     assert len(predictions) == metrics["test_rows"], "one prediction per test row"
     assert {"row", "y_true", "y_pred", "y_score"} <= set(predictions.columns), list(predictions.columns)
     assert "sex" not in predictions.columns, "a sensitive attribute leaked into predictions.csv"
+
+
+def test_train_records_its_cpu_time_and_an_energy_estimate_from_it(settings):
+    # given the data, when train runs (CPU time of this process measured around it too)
+    ingest(settings.data, settings.paths.raw_data)
+    before = sum(os.times()[:4])
+    summary = train(
+        settings.paths.raw_data, settings.paths.model, settings.paths.footprint, settings.data, settings.model
+    )
+    outer = sum(os.times()[:4]) - before
+    # then the footprint holds the fit's CPU time, within what the whole call took
+    cost = json.loads(settings.paths.footprint.read_text())
+    assert 0 < cost["cpu_seconds"] <= outer + 0.01, (cost, outer)
+    # and the energy estimate is that time at the stated power per core
+    assert cost["energy_wh"] == pytest.approx(cost["cpu_seconds"] * cost["watts_per_core"] / 3600, rel=1e-3)
+    assert summary["energy_wh"] == cost["energy_wh"] and cost["method"].startswith("estimate")
 
 
 def test_evaluate_rejects_a_corrupt_model_file(settings):

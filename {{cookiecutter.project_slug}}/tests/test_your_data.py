@@ -179,10 +179,12 @@ def test_text_labels_need_a_declared_positive_label(workdir, settings):
 
     # when train runs without a positive label, then one error asks for one
     with pytest.raises(ProjectError, match="positive_label"):
-        train(settings.paths.raw_data, settings.paths.model, data, settings.model)
+        train(settings.paths.raw_data, settings.paths.model, settings.paths.footprint, data, settings.model)
     # and with one declared, it trains
     labelled = data.model_copy(update={"positive_label": "defaulted"})
-    summary = train(settings.paths.raw_data, settings.paths.model, labelled, settings.model)
+    summary = train(
+        settings.paths.raw_data, settings.paths.model, settings.paths.footprint, labelled, settings.model
+    )
     assert summary["train_rows"] > 0, summary
 
 

@@ -64,6 +64,7 @@ class PathSettings(_Strict):
     raw_data: Path = Path("artifacts/data/raw.csv")
     validation_report: Path = Path("artifacts/reports/data_validation.json")
     model: Path = Path("artifacts/model/model.joblib")
+    footprint: Path = Path("artifacts/model/footprint.json")  # train's CPU time and energy estimate
     metrics: Path = Path("artifacts/metrics/metrics.json")
     predictions: Path = Path("artifacts/metrics/predictions.csv")
     governance_report: Path = Path("artifacts/reports/governance.json")

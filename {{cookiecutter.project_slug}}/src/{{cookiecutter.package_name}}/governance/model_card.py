@@ -115,6 +115,13 @@ def to_markdown(card: dict) -> str:
                     for key in ("noise_scale", "noise_flip_rate", "unseen_category_flip_rate")
                 ]
                 out.append("")
+            if cost := section.get("training_footprint"):
+                out += ["### Training footprint (estimated energy, not metered)", ""]
+                out += [
+                    f"- **{_field(key)}**: {_cell(cost[key])}"
+                    for key in ("cpu_seconds", "wall_seconds", "watts_per_core", "energy_wh", "method")
+                ]
+                out.append("")
             for attribute, result in section["by_attribute"].items():
                 groups = result["by_group"]
                 if not groups:  # kept out of shareable documents by the policy (sensitive_data)

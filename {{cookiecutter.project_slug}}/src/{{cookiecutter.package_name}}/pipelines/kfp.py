@@ -78,12 +78,20 @@ def validate_data(
 
 
 @dsl.component(base_image=IMAGE, install_kfp_package=False)
-def train(params: str, policy: str, run_id: str, raw_data: Input[Dataset], model: Output[Model]):
-    """Fit the model on the training split and save it."""
+def train(
+    params: str,
+    policy: str,
+    run_id: str,
+    raw_data: Input[Dataset],
+    model: Output[Model],
+    footprint: Output[Artifact],
+):
+    """Fit the model on the training split and save it, with what the fit cost."""
     import importlib
 
     task = importlib.import_module("{{ cookiecutter.package_name }}.pipelines.kfp_task")
-    summary = task.run("train", params, policy, run_id, raw_data=raw_data.path, model=model.path)
+    paths = {"raw_data": raw_data.path, "model": model.path, "footprint": footprint.path}
+    summary = task.run("train", params, policy, run_id, **paths)
     model.metadata["algorithm"] = summary["algorithm"]
 
 
@@ -121,6 +129,7 @@ def govern(
     raw_data: Input[Dataset],
     validation_report: Input[Artifact],
     model: Input[Model],
+    footprint: Input[Artifact],
     metrics: Input[Metrics],
     predictions: Input[Dataset],
     governance_report: Output[Artifact],
@@ -139,6 +148,7 @@ def govern(
         "raw_data": raw_data.path,
         "validation_report": validation_report.path,
         "model": model.path,
+        "footprint": footprint.path,
         "metrics": metrics.path,
         "predictions": predictions.path,
         "governance_report": governance_report.path,
@@ -236,6 +246,7 @@ def training_pipeline(params: str, policy: str):
         raw_data=ingest_task.outputs["raw_data"],
         validation_report=validate_data_task.outputs["validation_report"],
         model=train_task.outputs["model"],
+        footprint=train_task.outputs["footprint"],
         metrics=evaluate_task.outputs["metrics"],
         predictions=evaluate_task.outputs["predictions"],
     )

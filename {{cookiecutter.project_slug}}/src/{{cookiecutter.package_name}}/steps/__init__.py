@@ -56,7 +56,7 @@ def _train(s: Settings, p: Policy, c: RunContext) -> Mapping:
     """Fit the model on the training split and save it."""
     from ..steps.train import train
 
-    return train(s.paths.raw_data, s.paths.model, s.data, s.model)
+    return train(s.paths.raw_data, s.paths.model, s.paths.footprint, s.data, s.model)
 
 
 def _evaluate(s: Settings, p: Policy, c: RunContext) -> Mapping:
@@ -95,11 +95,11 @@ def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
 STEPS = (
     Step("ingest", (), ("raw_data",), _ingest, _source),
     Step("validate-data", ("raw_data",), ("validation_report",), _validate_data),
-    Step("train", ("raw_data",), ("model",), _train),
+    Step("train", ("raw_data",), ("model", "footprint"), _train),
     Step("evaluate", ("raw_data", "model"), ("metrics", "predictions"), _evaluate),
     Step(
         "govern",
-        ("raw_data", "validation_report", "model", "metrics", "predictions"),
+        ("raw_data", "validation_report", "model", "footprint", "metrics", "predictions"),
         ("governance_report", "governance_html", "model_card", "provenance"),
         _govern,
     ),

@@ -183,8 +183,6 @@ def govern(
     )
     write_json(paths.provenance, statement)
 
-    frame = read_csv(paths.raw_data)
-    train_rows, test_rows = split(frame, data)
     champion = measure_champion(paths.release, test_rows, data)
 
     results = (
@@ -213,7 +211,11 @@ def govern(
         fairness=sensitive.for_shared_card(by_attribute, share),
         verdict=verdict,
     )
-    card["quantitative_analyses"] |= {"feature_importance": importance, "robustness": flips}
+    card["quantitative_analyses"] |= {
+        "feature_importance": importance,
+        "robustness": flips,
+        "training_footprint": read_json(paths.footprint),
+    }
     with atomic_path(model_card_json(paths.model_card)) as tmp:  # in section order, not sorted
         tmp.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     with atomic_path(paths.model_card) as tmp:
