@@ -42,7 +42,8 @@ def copy_project(into: Path) -> Path:
     """
     shutil.copy(PROJECT / "params.yaml", into / "params.yaml")
     shutil.copytree(PROJECT / "governance", into / "governance")
-    lineage = {"transport": {"type": "file", "log_file_path": "artifacts/lineage/events.jsonl", "append": True}}
+    transport = {"type": "file", "log_file_path": "artifacts/lineage/events.jsonl", "append": True}
+    lineage = {"transport": transport}
     (into / "openlineage.yml").write_text(yaml.safe_dump(lineage))
     return into
 
