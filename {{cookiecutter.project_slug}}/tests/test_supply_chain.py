@@ -157,6 +157,61 @@ def test_release_log_detects_a_removed_entry_between_others(tmp_path):
     assert len(log.read_text().splitlines()) == 2, "appended to a broken log"
 
 
+def torn_tail(log: Path) -> bytes:
+    """Append the first half of a would-be entry, as a process killed mid-append leaves it."""
+    entry = json.dumps({"action": "promote", "version": "0" * 12, "prev": "0" * 64, "hash": "0" * 64})
+    with log.open("a") as handle:
+        handle.write(entry[: len(entry) // 2])
+    return log.read_bytes()
+
+
+def test_verify_and_promote_name_a_torn_last_line_of_the_release_log(project):
+    # given a second release, and a release log whose third line an append killed mid-write left torn
+    shutil.copytree(champion_folder(), RELEASES / ("0" * 12))
+    before = torn_tail(project / LOG)
+    # when verify runs, then it names the torn line in one line, exit 2
+    message = verify_error()
+    assert "release-log.jsonl line 3: torn" in message, message
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["verify"])
+    assert checked.exit_code == 2 and checked.output.count("\n") == 1, checked.output
+    assert "line 3: torn" in checked.output, checked.output
+    # when promote would chain onto it, then it refuses in one line saying what to do, and changes nothing
+    moved = runner.invoke(cli, ["promote", "0" * 12, "-m", "why"])
+    assert moved.exit_code == 2 and moved.output.count("\n") == 1, moved.output
+    assert "line 3 is torn" in moved.output and "delete that last line" in moved.output, moved.output
+    assert "verify" in moved.output and "Traceback" not in moved.output, moved.output
+    assert (project / LOG).read_bytes() == before, "the torn log was changed"
+    assert champion(RELEASES) != "0" * 12, "the alias moved"
+
+
+def test_appending_to_a_release_log_works_again_once_its_torn_line_is_deleted(tmp_path):
+    # given a log of two entries and a torn third line
+    log = tmp_path / "release-log.jsonl"
+    for action in ("package", "promote"):
+        release_log.append_entry(log, {"action": action})
+    torn_tail(log)
+    with pytest.raises(ProjectError, match="line 3 is torn"):
+        release_log.append_entry(log, {"action": "rollback"})
+    # when the user deletes the torn line, as the message says
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:2]))
+    # then the next entry chains onto the second, and the log verifies
+    release_log.append_entry(log, {"action": "rollback"})
+    entries = release_log.verify_chain(log)
+    assert [e["action"] for e in entries] == ["package", "promote", "rollback"], entries
+
+
+def test_a_last_entry_that_lacks_only_its_newline_is_ended_before_the_next(tmp_path):
+    # given a log whose one entry is whole but was cut just before its newline
+    log = tmp_path / "release-log.jsonl"
+    release_log.append_entry(log, {"action": "package"})
+    log.write_text(log.read_text().rstrip("\n"))
+    # then it verifies, and the next append goes on a line of its own, chained to it
+    assert len(release_log.verify_chain(log)) == 1
+    release_log.append_entry(log, {"action": "promote"})
+    assert [e["action"] for e in release_log.verify_chain(log)] == ["package", "promote"]
+
+
 def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(project):
     runner = CliRunner()
     ok = runner.invoke(cli, ["verify"])

@@ -286,6 +286,7 @@ def check(events: Path | None) -> None:
 def forget(app: App, ids: tuple[str, ...], reason: str, events: Path | None) -> None:
     """Withdraw rows by id: record it, mark releases trained on them, and let the next ingest drop them."""
     from .governance.erasure import forget as record
+    from .release import champion
 
     settings = app.settings()
     result = record(
@@ -297,9 +298,23 @@ def forget(app: App, ids: tuple[str, ...], reason: str, events: Path | None) -> 
         _events_file(events),
     )
     click.echo(f"forget: {result.request} for {len(result.ids)} id(s) in {result.register}")
+    current = champion(settings.paths.release)
     for release in result.releases:
         click.echo(f"forget: {release} marked as needing retraining")
+        if current and Path(release).resolve() == (settings.paths.release / current).resolve():
+            click.echo(
+                "forget: it is the champion: a running server keeps it until the alias moves, but serve, "
+                "promote and rollback refuse it from now on unless given --allow-revoked REASON"
+            )
     click.echo("forget: the next ingest drops these rows; run the pipeline again to retrain")
+
+
+def _allow_revoked_option(command):
+    return click.option(
+        "--allow-revoked",
+        metavar="REASON",
+        help="Use a release forget revoked (trained on withdrawn rows) anyway, for this reason (on record).",
+    )(command)
 
 
 @cli.command()
@@ -329,6 +344,7 @@ def forget(app: App, ids: tuple[str, ...], reason: str, events: Path | None) -> 
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port (default from params.yaml; 0: any free port)."
 )
+@_allow_revoked_option
 @click.pass_obj
 def serve(
     app: App,
@@ -339,16 +355,20 @@ def serve(
     key: Path | None,
     host: str | None,
     port: int | None,
+    allow_revoked: str | None,
 ) -> None:
     """Serve the released model over the Open Inference Protocol v2 (REST) until interrupted.
 
-    A release whose signature, digests or release log do not verify is refused.
+    A release whose signature, digests or release log do not verify is refused,
+    and so is one `forget` revoked, unless --allow-revoked says why.
     """
+    from .release.revocation import override_reason
     from .release.store import check_version
     from .serving import MODEL_NAME
     from .serving.inference_log import InferenceLog
     from .serving.server import ModelSlot, make_server
 
+    override_reason(allow_revoked)
     settings = app.settings()
     serving = settings.serving
     if version and model_dir:
@@ -365,7 +385,7 @@ def serve(
         raise ProjectError(f"{key}: no such public key")
     if key is None and public_key_path(settings.supply_chain.signing_key).is_file():
         key = public_key_path(settings.supply_chain.signing_key)
-    slot = ModelSlot(releases, fixed, key)
+    slot = ModelSlot(releases, fixed, key, allow_revoked)
     if key is None:  # said once a release is there to serve
         click.echo(
             f"serve: warning: no public key at {public_key_path(settings.supply_chain.signing_key)} "
@@ -391,6 +411,12 @@ def serve(
     bound_host, bound_port = server.server_address[:2]
     following = "" if fixed else " (follows the champion alias)"
     click.echo(f"serve: {MODEL_NAME} release {slot.current.version}{following}")
+    if slot.current.allowed_revoked:
+        click.echo(
+            f"serve: warning: release {slot.current.version} is revoked (trained on withdrawn rows), "
+            f"served anyway: {slot.current.allowed_revoked}",
+            err=True,
+        )
     click.echo(f"serve: http://{bound_host}:{bound_port}/v2/models/{MODEL_NAME}/infer; log {inference_log}")
     try:
         server.serve_forever()
@@ -431,6 +457,15 @@ def releases(app: App, root: Path | None) -> None:
         )
 
 
+def _said_revoked(command: str, entry: dict) -> None:
+    if entry.get("allow_revoked"):
+        click.echo(
+            f"{command}: warning: {entry['version']} is revoked (trained on withdrawn rows); "
+            f"the release log records why it is in service anyway: {entry['allow_revoked']}",
+            err=True,
+        )
+
+
 def _move_alias(app: App, action: str, move, root: Path | None) -> dict:
     """Move a champion alias inside an OpenLineage run: releases folder in, alias out."""
     from .lineage import step_run
@@ -452,25 +487,37 @@ def _move_alias(app: App, action: str, move, root: Path | None) -> dict:
 @click.argument("version")
 @click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
 @_releases_option
+@_allow_revoked_option
 @click.pass_obj
-def promote(app: App, version: str, reason: str, root: Path | None) -> None:
-    """Make release VERSION the champion that serve answers with."""
+def promote(app: App, version: str, reason: str, root: Path | None, allow_revoked: str | None) -> None:
+    """Make release VERSION the champion that serve answers with (a revoked one only with --allow-revoked)."""
     from .release import promote as promote_release
+    from .release.revocation import override_reason
 
-    entry = _move_alias(app, "promote", lambda folder: promote_release(folder, version, reason), root)
+    override_reason(allow_revoked)
+
+    def move(folder: Path) -> dict:
+        return promote_release(folder, version, reason, allow_revoked)
+
+    entry = _move_alias(app, "promote", move, root)
     click.echo(f"promote: champion is {entry['version']} (was {entry['previous'] or 'none'})")
+    _said_revoked("promote", entry)
 
 
 @cli.command()
 @click.option("--reason", "-m", required=True, help="Why: recorded in the release log.")
 @_releases_option
+@_allow_revoked_option
 @click.pass_obj
-def rollback(app: App, reason: str, root: Path | None) -> None:
-    """Make the previous champion the champion again."""
+def rollback(app: App, reason: str, root: Path | None, allow_revoked: str | None) -> None:
+    """Make the previous champion the champion again (a revoked one only with --allow-revoked)."""
     from .release import rollback as rollback_release
+    from .release.revocation import override_reason
 
-    entry = _move_alias(app, "rollback", lambda folder: rollback_release(folder, reason), root)
+    override_reason(allow_revoked)
+    entry = _move_alias(app, "rollback", lambda folder: rollback_release(folder, reason, allow_revoked), root)
     click.echo(f"rollback: champion is {entry['version']} (was {entry['previous'] or 'none'})")
+    _said_revoked("rollback", entry)
 
 
 @cli.command()
@@ -483,8 +530,9 @@ def rollback(app: App, reason: str, root: Path | None) -> None:
 )
 @click.option("--release", "version", help="The release to publish (default: the local champion).")
 @click.option("--reason", "-m", required=True, help="Why: recorded in the model store's release log.")
+@_allow_revoked_option
 @click.pass_obj
-def publish(app: App, target: Path, version: str | None, reason: str) -> None:
+def publish(app: App, target: Path, version: str | None, reason: str, allow_revoked: str | None) -> None:
     """Copy a release to the model store and make it the champion there (the deploy Task's first step).
 
     The release this checkout governed must also pass the regression gate
@@ -494,8 +542,10 @@ def publish(app: App, target: Path, version: str | None, reason: str) -> None:
     from .files import read_json
     from .release import champion, version_of
     from .release.publish import publish as publish_release
+    from .release.revocation import override_reason
     from .steps.govern import regression_against
 
+    override_reason(allow_revoked)
     settings = app.settings()
     local = settings.paths.release
     chosen = version or champion(local)
@@ -506,12 +556,13 @@ def publish(app: App, target: Path, version: str | None, reason: str) -> None:
             raise ProjectError("\n".join([*failed, f"nothing published to {target}"]))
 
     def move(folder: Path) -> dict:
-        released, entry = publish_release(local, folder, version, reason)
+        released, entry = publish_release(local, folder, version, reason, allow_revoked)
         return entry or {"version": released.version, "previous": released.version}
 
     entry = _move_alias(app, "publish", move, target)
     was = "already the champion" if entry["previous"] == entry["version"] else f"was {entry['previous']}"
     click.echo(f"publish: {entry['version']} is the champion in {target} ({was})")
+    _said_revoked("publish", entry)
 
 
 @cli.command(name="deploy-manifest")

@@ -17,9 +17,8 @@ from ..errors import ProjectError
 from ..files import atomic_path, write_json
 from ..governance.provenance import sha256_file, utc_now
 from ..lineage_graph import load_events, runs
+from ..release.revocation import REVOKED
 from ..tables import read_csv
-
-REVOKED = "revoked.json"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import ProjectError
 from ..files import read_json, read_lines, write_json
 from ..supply_chain.release_log import append_entry
+from .revocation import check_not_revoked, override_reason
 from .store import FILE_MODE, LOG_FILE, check_version, load_release
 
 ALIAS_FILE = "champion.json"
@@ -77,7 +78,9 @@ def _stack(entries: list[dict]) -> list[str]:
     return stack
 
 
-def _move(root: Path, action: str, version: str, previous: str | None, reason: str) -> dict:
+def _move(
+    root: Path, action: str, version: str, previous: str | None, reason: str, revoked_override: str | None
+) -> dict:
     entry = {
         "time": _now(),
         "action": action,
@@ -86,24 +89,34 @@ def _move(root: Path, action: str, version: str, previous: str | None, reason: s
         "actor": actor(),
         "reason": reason,
     }
+    if revoked_override is not None:  # the release is revoked: why it goes into service anyway
+        entry["allow_revoked"] = revoked_override
     append_entry(root / LOG_FILE, entry)  # hash-chained after the package entries `verify` checks
     write_json(root / ALIAS_FILE, {"version": version, "since": entry["time"], "action": action}, FILE_MODE)
     return entry
 
 
-def promote(root: Path, version: str, reason: str) -> dict:
-    """Make `version` the champion; return the release log entry."""
+def promote(root: Path, version: str, reason: str, allow_revoked: str | None = None) -> dict:
+    """Make `version` the champion; return the release log entry.
+
+    A release `forget` revoked is refused unless `allow_revoked` says why.
+    """
     root = Path(root)
     load_release(root / check_version(version))  # exists and is intact
+    override = check_not_revoked(root / version, allow_revoked)
     with _locked(root):
         previous = champion(root)
         if previous == version:
             raise ProjectError(f"release {version} is already the champion")
-        return _move(root, "promote", version, previous, reason)
+        return _move(root, "promote", version, previous, reason, override)
 
 
-def rollback(root: Path, reason: str) -> dict:
-    """Make the champion before the current one the champion again; return the log entry."""
+def rollback(root: Path, reason: str, allow_revoked: str | None = None) -> dict:
+    """Make the champion before the current one the champion again; return the log entry.
+
+    Going back to a release `forget` revoked is refused unless `allow_revoked` says why.
+    """
+    override_reason(allow_revoked)  # a blank reason is a mistake before anything else
     root = Path(root)
     with _locked(root):
         current = champion(root)
@@ -116,4 +129,5 @@ def rollback(root: Path, reason: str) -> dict:
             )
         target = stack[-2]
         load_release(root / target)
-        return _move(root, "rollback", target, current, reason)
+        override = check_not_revoked(root / target, allow_revoked)
+        return _move(root, "rollback", target, current, reason, override)

@@ -16,6 +16,7 @@ import yaml
 from ..errors import ProjectError
 from ..files import atomic_path
 from .champion import champion, promote
+from .revocation import check_not_revoked
 from .store import DIR_MODE, FILE_MODE, Release, check_version, load_release
 
 STORAGE_URI = "STORAGE_URI"  # KServe's storage initializer mounts this at /mnt/models
@@ -48,16 +49,19 @@ def copy_release(source: Release, target_root: Path) -> Release:
 
 
 def publish(
-    local_root: Path, target_root: Path, version: str | None, reason: str
+    local_root: Path, target_root: Path, version: str | None, reason: str, allow_revoked: str | None = None
 ) -> tuple[Release, dict | None]:
     """Copy release `version` (default: the local champion) to `target_root` and make it champion there.
 
     A version that is not here but already in the store is promoted there as it is.
+    A release `forget` revoked is refused, before anything is copied, unless
+    `allow_revoked` says why.
     """
     version = check_version(version) if version else champion(local_root)
     if version is None:
         raise ProjectError(f"no champion in {local_root} and no --release given: nothing to publish")
     local = Path(local_root) / version
+    check_not_revoked(local if local.is_dir() else Path(target_root) / version, allow_revoked)
     if local.is_dir():
         release = copy_release(load_release(local), target_root)
     elif (Path(target_root) / version).is_dir():
@@ -66,7 +70,7 @@ def publish(
         raise ProjectError(f"release {version} is neither in {local_root} nor in {target_root}")
     if champion(target_root) == version:
         return release, None
-    return release, promote(target_root, version, reason)
+    return release, promote(target_root, version, reason, allow_revoked)
 
 
 def _predictor_container(manifest: dict, template: Path) -> dict:

@@ -26,6 +26,7 @@ from .. import __version__
 from ..errors import ProjectError
 from ..release import load_release
 from ..release.champion import ALIAS_FILE, champion
+from ..release.revocation import check_not_revoked
 from ..steps.evaluate import THRESHOLD, load_model
 from . import MODEL_NAME, cut_out, protocol
 from .inference_log import InferenceLog
@@ -40,6 +41,7 @@ class Loaded:
     version: str
     model: object
     signature: dict
+    allowed_revoked: str | None = None  # revoked by forget, served anyway: the reason given
 
 
 class ModelSlot:
@@ -50,12 +52,21 @@ class ModelSlot:
     `public_key`, a release is also verified (signature, every digest, its
     release log) before it loads: one that fails is refused, at start as at a
     later change of champion (whose requests then get 503 with the reason).
+    A release `forget` revoked is refused the same way unless `allow_revoked`
+    gives the reason to serve it anyway.
     """
 
-    def __init__(self, releases: Path, fixed: Path | None = None, public_key: Path | None = None):
+    def __init__(
+        self,
+        releases: Path,
+        fixed: Path | None = None,
+        public_key: Path | None = None,
+        allow_revoked: str | None = None,
+    ):
         self.releases = Path(releases)
         self.fixed = fixed
         self.public_key = public_key
+        self.allow_revoked = allow_revoked
         self._seen: tuple | None = None
         self._lock = threading.Lock()
         self.current: Loaded | None = None
@@ -67,7 +78,8 @@ class ModelSlot:
 
             verify_release(folder, self.public_key)  # VerificationFailed is a ProjectError: 503
         release = load_release(folder)
-        return Loaded(release.version, load_model(release.model), release.signature)
+        override = check_not_revoked(folder, self.allow_revoked)  # a ProjectError too: 503
+        return Loaded(release.version, load_model(release.model), release.signature, override)
 
     def _alias_state(self) -> tuple | None:
         try:

@@ -9,12 +9,9 @@ from pathlib import Path
 
 from ..errors import ProjectError
 from ..governance.provenance import sha256_file
+from ..release.revocation import REVOKED  # forget's mark: added after signing, outside the signature
 from . import dsse, release_log
 from .attestation import ENVELOPE, SBOM_FILE, recorded_sbom_sha256
-
-# forget's marker (governance/erasure.py REVOKED), added to a signed release afterwards:
-# a note about the release, not part of it, so not covered by the signature.
-REVOKED = "revoked.json"
 
 
 class VerificationFailed(ProjectError):
