@@ -191,6 +191,29 @@ def test_every_component_runs_the_project_image_with_the_pipeline_parameters(com
             assert set(component["inputDefinitions"]["parameters"]) == {"params", "policy", "run_id"}
 
 
+def test_every_task_asks_for_requests_and_limits{% if cookiecutter.orchestrators != "kfp" %}_as_the_tekton_step_task_does{% endif %}(compiled):
+    spec, _ = documents(compiled)
+{%- if cookiecutter.orchestrators != "kfp" %}
+    step = yaml.safe_load((SOURCE.parent / "tekton/tasks/ml-step.yaml").read_text())
+    (tekton,) = [s["computeResources"] for s in step["spec"]["steps"] if "computeResources" in s]
+    wanted = {
+        "resourceCpuRequest": tekton["requests"]["cpu"],
+        "resourceMemoryRequest": tekton["requests"]["memory"],
+        "resourceCpuLimit": tekton["limits"]["cpu"],
+        "resourceMemoryLimit": tekton["limits"]["memory"],
+    }
+{%- else %}
+    wanted = {"resourceCpuRequest", "resourceMemoryRequest", "resourceCpuLimit", "resourceMemoryLimit"}
+{%- endif %}
+    for name, executor in spec["deploymentSpec"]["executors"].items():
+        resources = executor["container"].get("resources", {})
+{%- if cookiecutter.orchestrators != "kfp" %}
+        assert {key: resources.get(key) for key in wanted} == wanted, f"{name}: {resources}"
+{%- else %}
+        assert wanted <= set(resources), f"{name} lacks requests or limits: {resources}"
+{%- endif %}
+
+
 def test_every_task_reads_its_cluster_settings_as_env_from_optional_configmaps_and_secrets(compiled):
     _, platform = documents(compiled)
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
