@@ -37,6 +37,8 @@ def test_default_bake_has_the_expected_files(default_project):
         "src/mlops_demo/features.py",
         "src/mlops_demo/footprint.py",
         "src/mlops_demo/models.py",
+        "src/mlops_demo/sweep.py",
+        "tests/test_sweep.py",
         "docs/extending.md",
         "tests/test_extending.py",
         "src/mlops_demo/init_data.py",

@@ -214,6 +214,62 @@ def init_data(
     click.echo("next: run the pipeline with `run`, then `make test`")
 
 
+def _grid(options: tuple[str, ...]) -> dict[str, list]:
+    """--grid KEY=V1,V2 options as a grid; each value read as YAML reads it (4, 0.5, null, a name)."""
+    import yaml
+
+    grid = {}
+    for option in options:
+        key, equals, values = option.partition("=")
+        if not equals or not key.strip() or not values.strip():
+            raise ProjectError(f"--grid {option!r}: write KEY=VALUE[,VALUE...], e.g. --grid max_depth=4,8")
+        grid[key.strip()] = [yaml.safe_load(value.strip()) for value in values.split(",")]
+    return grid
+
+
+@cli.command()
+@click.option(
+    "--grid",
+    "options",
+    multiple=True,
+    metavar="KEY=V1,V2",
+    help="A model setting and the values to try (repeatable); replaces sweep.grid in params.yaml.",
+)
+@click.pass_obj
+def sweep(app: App, options: tuple[str, ...]) -> None:
+    """Train and judge a small grid of model settings side by side; choose one. Releases nothing.
+
+    Each variant is trained and evaluated by the pipeline's own steps in a scratch
+    folder (sweep.folder), checked by the policy's performance and fairness gates,
+    and measured for model size and latency; variants.md and variants.json say
+    which passes and which is chosen.
+    """
+    from .settings import SweepSettings, check_model
+    from .sweep import label, run_sweep
+
+    settings = app.settings()
+    if options:
+        chosen = settings.sweep.model_dump() | {"grid": _grid(options)}
+        settings = settings.model_copy(update={"sweep": check_model(chosen, SweepSettings, "--grid")})
+    policy = app.policy()
+
+    def progress(variant) -> None:
+        verdict = "pass" if variant["verdict"] == "pass" else f"fail ({'; '.join(variant['failed'])})"
+        click.echo(
+            f"sweep: {variant['name']} {label(variant['settings'])}: {verdict}; "
+            f"roc_auc={variant['metrics']['roc_auc']}, {variant['size_bytes']} bytes, "
+            f"{variant['latency_ms']} ms/row"
+        )
+
+    result = run_sweep(settings, policy, app.context(settings), progress)
+    chosen = next(variant for variant in result["variants"] if variant["name"] == result["chosen"])
+    click.echo(f"sweep: chosen {chosen['name']} ({label(chosen['settings'])}): {result['reason']}")
+    click.echo(f"sweep: wrote {result['reports']['markdown']} and {result['reports']['json']}")
+    click.echo(
+        "sweep: nothing released; to use it, set these settings in params.yaml model: and run the pipeline"
+    )
+
+
 @cli.group()
 def lineage() -> None:
     """Read back the lineage of the last pipeline run (file transport)."""

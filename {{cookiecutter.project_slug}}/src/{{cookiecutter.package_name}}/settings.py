@@ -60,6 +60,43 @@ class ModelSettings(_Strict):
             raise ValueError(str(exc).removeprefix("model.algorithm ")) from None
 
 
+# A grid value: what a model setting takes (ModelSettings checks each one).
+GridValue = str | int | float | None
+
+
+class SweepSettings(_Strict):
+    """`sweep`: model settings to try side by side, before choosing one for `model:`."""
+
+    # Each key a field of `model:`, each value a list to try; sweep trains every combination.
+    grid: dict[str, tuple[GridValue, ...]] = {}
+    # The variants' data, models and metrics, and variants.json / variants.md.
+    folder: Path = Path("artifacts/sweep")
+    # Rows of the test split, spread evenly, each predicted alone to time latency (the median).
+    latency_rows: int = Field(100, ge=1)
+
+    @field_validator("grid")
+    @classmethod
+    def _model_settings(cls, grid: dict[str, tuple[GridValue, ...]]) -> dict[str, tuple[GridValue, ...]]:
+        """Every key a model setting, every value one that setting accepts; all problems at once."""
+        problems = []
+        for key, values in grid.items():
+            if key not in ModelSettings.model_fields or key == "options":
+                close = get_close_matches(key, [f for f in ModelSettings.model_fields if f != "options"], n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                problems.append(f"{key} is not a model setting{hint}")
+                continue
+            if not values:
+                problems.append(f"{key} lists no values")
+            for value in values:
+                try:
+                    ModelSettings.model_validate({key: value})
+                except ValidationError as exc:
+                    problems.append(f"{key}={value}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return grid
+
+
 class PathSettings(_Strict):
     raw_data: Path = Path("artifacts/data/raw.csv")
     validation_report: Path = Path("artifacts/reports/data_validation.json")
@@ -130,6 +167,7 @@ class Settings(_Strict):
     monitoring: MonitoringSettings = MonitoringSettings()
     release: ReleaseSettings = ReleaseSettings()
     serving: ServingSettings = ServingSettings()
+    sweep: SweepSettings = SweepSettings()
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
     tracking: TrackingSettings = TrackingSettings()
 {%- endif %}
@@ -148,12 +186,17 @@ def load_yaml_model(path: Path, model: type[ModelT], option: str) -> ModelT:
         raise ProjectError(f"{path} not found: run from the project root or pass {option}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ProjectError(f"{path} is not readable YAML: {exc}") from exc
+    return check_model(raw, model, str(path))
+
+
+def check_model(raw: object, model: type[ModelT], where: str) -> ModelT:
+    """Validate `raw` as a strict pydantic model; problems become one InvalidFile naming `where`."""
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         problems = [(tuple(err["loc"]), err["msg"] + _did_you_mean(model, err)) for err in exc.errors()]
         text = "; ".join(f"{'.'.join(str(p) for p in loc) or '(top level)'}: {msg}" for loc, msg in problems)
-        raise InvalidFile(f"{path}: {text}", problems) from None
+        raise InvalidFile(f"{where}: {text}", problems) from None
 
 
 def _did_you_mean(model: type[BaseModel], error: dict) -> str:

@@ -69,6 +69,13 @@ def _data_facts(rows, data: DataSettings, raw: Path, raw_sha256: str, share: boo
     return facts
 
 
+def measure_fairness(predictions: Path, raw, data: DataSettings) -> dict[str, dict]:
+    """Fairness per sensitive attribute of evaluate's predictions, the attributes joined back from `raw`."""
+    # the sensitive attributes come back from the raw data here, for fairness only
+    rows = sensitive.attach(read_csv(predictions), raw, data.sensitive_features)
+    return fairness.assess(rows, data.sensitive_features)
+
+
 def model_card_json(markdown: Path) -> Path:
     """The JSON model card lives beside the Markdown one."""
     return Path(markdown).with_suffix(".json")
@@ -154,11 +161,9 @@ def govern(
     metrics = read_json(paths.metrics)
     validation = read_json(paths.validation_report)
     frame = read_csv(paths.raw_data)
-    # the sensitive attributes come back from the raw data here, for fairness only
-    predictions = sensitive.attach(read_csv(paths.predictions), frame, data.sensitive_features)
     model_sha256 = provenance.sha256_file(paths.model)
     raw_sha256 = provenance.sha256_file(paths.raw_data)
-    by_attribute = fairness.assess(predictions, data.sensitive_features)
+    by_attribute = measure_fairness(paths.predictions, frame, data)
     share = policy.sensitive_data.share_in_artifacts
     train_rows, test_rows = split(frame, data)
     features = feature_columns(frame, data).columns
