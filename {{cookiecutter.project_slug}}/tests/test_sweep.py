@@ -67,10 +67,9 @@ def test_sweep_writes_a_row_per_variant_with_every_column_and_names_the_chosen_o
     assert all(int(row["size (bytes)"]) > 0 and float(row["latency (ms/row)"]) > 0 for row in rows), rows
     assert found["chosen"] in {"v1", "v2"} and f"**Chosen: {found['chosen']}**" in markdown, markdown
     assert found["reason"] in markdown, "the table does not say why"
-    # and the pipeline's own artifacts are untouched
-    paths = load_settings().paths
-    for produced in (paths.raw_data, paths.model, paths.metrics, paths.predictions, paths.release):
-        assert not produced.exists(), f"sweep wrote the pipeline's {produced}"
+    # and none of the pipeline's own artifacts (any path in params.yaml) is written
+    for field, produced in load_settings().paths:
+        assert not produced.exists(), f"sweep wrote the pipeline's {field}: {produced}"
 
 
 def test_sweep_chooses_the_passing_variant_with_the_best_roc_auc(workdir):

@@ -146,6 +146,7 @@ def run_sweep(
         paths = data_paths.model_copy(
             update={
                 "model": folder / "model.joblib",
+                "footprint": folder / "footprint.json",
                 "metrics": folder / "metrics.json",
                 "predictions": folder / "predictions.csv",
             }
