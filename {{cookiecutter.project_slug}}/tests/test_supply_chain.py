@@ -20,6 +20,7 @@ from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.release import champion, promote, release_versions, rollback
 from {{ cookiecutter.package_name }}.steps import STEPS, run_step
 from {{ cookiecutter.package_name }}.supply_chain import attestation, dsse, release_log, verify_release
+from {{ cookiecutter.package_name }}.supply_chain import sbom as sboms
 
 RELEASES = Path("artifacts/releases")
 LOG = RELEASES / "release-log.jsonl"
@@ -139,6 +140,25 @@ def test_serve_refuses_a_release_that_does_not_verify(project):
     # and a slot that follows the alias to such a release refuses it (the server answers 503)
     with pytest.raises(ProjectError, match="model_card.md"):
         ModelSlot(RELEASES, public_key=PUBLIC_KEY)
+
+
+def test_environment_sbom_is_read_again_once_a_distribution_is_installed(tmp_path, monkeypatch):
+    # given the SBOM this process read (and keeps while sys.path's folders stay the same)
+    before = {c["name"] for c in sboms.environment_sbom("p", "1")["components"]}
+    assert (
+        sboms.environment_sbom("p", "1")["components"]
+        == sboms._environment_sbom.__wrapped__("p", "1", ())["components"]
+    )
+    # when a distribution appears in a folder on sys.path
+    site = tmp_path / "site"
+    (site / "zq_fake-1.0.dist-info").mkdir(parents=True)
+    (site / "zq_fake-1.0.dist-info/METADATA").write_text(
+        "Metadata-Version: 2.1\nName: zq-fake\nVersion: 1.0\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    # then the next SBOM lists it, and nothing else changed
+    after = {c["name"] for c in sboms.environment_sbom("p", "1")["components"]}
+    assert after - before == {"zq-fake"} and before <= after
 
 
 def test_release_log_detects_a_removed_entry_between_others(tmp_path):

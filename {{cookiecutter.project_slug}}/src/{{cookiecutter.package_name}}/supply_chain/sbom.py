@@ -9,8 +9,11 @@ environment` writes a richer SBOM (external references, dependency graph) when
 you want one; it takes tens of seconds.
 """
 
+import copy
+import functools
 import hashlib
 import json
+import os
 import re
 import sys
 import uuid
@@ -94,7 +97,31 @@ def _component(dist: metadata.Distribution) -> dict:
 
 
 def environment_sbom(project: str, project_version: str) -> dict:
-    """The SBOM of every distribution importable by this interpreter, the project as its subject."""
+    """The SBOM of every distribution importable by this interpreter, the project as its subject.
+
+    Read once per process while the folders on sys.path stay as they are:
+    installing or removing a distribution changes its folder's mtime, and so
+    the SBOM is read again (govern and package each ask for it).
+    """
+    return copy.deepcopy(_environment_sbom(project, project_version, _distribution_folders_state()))
+
+
+def _distribution_folders_state() -> tuple:
+    """Each folder on sys.path with its mtime, but the working directory's (steps write there)."""
+    cwd = os.getcwd()
+    state = []
+    for entry in sys.path:
+        if entry in ("", ".") or os.path.abspath(entry) == cwd:
+            continue
+        try:
+            state.append((entry, os.stat(entry).st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(state)
+
+
+@functools.lru_cache(maxsize=4)
+def _environment_sbom(project: str, project_version: str, _folders: tuple) -> dict:
     seen: dict[str, dict] = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
