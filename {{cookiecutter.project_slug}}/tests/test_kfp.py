@@ -18,7 +18,7 @@ from kfp import components
 import {{ cookiecutter.package_name }}
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
-from {{ cookiecutter.package_name }}.pipelines.kfp import CLUSTER_ENV, IMAGE, pipeline_arguments
+from {{ cookiecutter.package_name }}.pipelines.kfp import CLUSTER_ENV, IMAGE, RETRIES, pipeline_arguments
 from {{ cookiecutter.package_name }}.settings import load_settings
 
 SOURCE = Path({{ cookiecutter.package_name }}.__file__).resolve().parents[1]
@@ -212,6 +212,21 @@ def test_every_task_asks_for_requests_and_limits{% if cookiecutter.orchestrators
 {%- else %}
         assert wanted <= set(resources), f"{name} lacks requests or limits: {resources}"
 {%- endif %}
+
+
+def test_every_step_task_retries_a_failed_pod(compiled):
+    spec, _ = documents(compiled)
+    dags = [spec["root"]["dag"]] + [c["dag"] for c in spec["components"].values() if "dag" in c]
+    steps = {
+        name: task
+        for dag in dags
+        for name, task in dag["tasks"].items()
+        if "executorLabel" in spec["components"][task["componentRef"]["name"]]
+    }
+    assert len(steps) == 6, sorted(steps)
+    for name, task in steps.items():
+        retry = task.get("retryPolicy", {})
+        assert retry.get("maxRetryCount") == RETRIES, f"{name}: {retry}"
 
 
 def test_every_task_reads_its_cluster_settings_as_env_from_optional_configmaps_and_secrets(compiled):

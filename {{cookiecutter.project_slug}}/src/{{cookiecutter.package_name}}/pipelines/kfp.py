@@ -32,6 +32,8 @@ PIPELINE_NAME = SLUG
 # What each task's pod asks for and may use on a cluster (kfp.local ignores it){% if cookiecutter.orchestrators != "kfp" %}; the
 # Tekton step Task asks for the same (tekton/tasks/ml-step.yaml, a test holds them equal){% endif %}.
 RESOURCES = {"cpu_request": "250m", "memory_request": "512Mi", "cpu_limit": "2", "memory_limit": "4Gi"}
+# A task whose pod fails (evicted, node lost) runs again; a failed gate is a result, not a failure.
+RETRIES = 2
 RUN_ID = dsl.PIPELINE_JOB_ID_PLACEHOLDER  # the parent run of every step, for lineage{% if cookiecutter.experiment_tracking == "mlflow" %} and tracking{% endif %}
 # What every task reads as env on a cluster: per ConfigMap and Secret of this
 # name in the run's namespace{% if cookiecutter.orchestrators != "kfp" %} (the ones the Tekton tasks read){% endif %}, the settings
@@ -213,12 +215,13 @@ def package(
 
 
 def _cluster_env(task: dsl.PipelineTask) -> None:
-    """Give a task its RESOURCES, and the CLUSTER_ENV settings and credentials as env; kfp.local
-    ignores this and passes its own environment on."""
+    """Give a task its RESOURCES and RETRIES, and the CLUSTER_ENV settings and credentials as env;
+    kfp.local ignores this and passes its own environment on."""
     from kfp import kubernetes
 
     task.set_cpu_request(RESOURCES["cpu_request"]).set_memory_request(RESOURCES["memory_request"])
     task.set_cpu_limit(RESOURCES["cpu_limit"]).set_memory_limit(RESOURCES["memory_limit"])
+    task.set_retry(num_retries=RETRIES, backoff_duration="30s")
 
     for name, (settings, credentials) in CLUSTER_ENV.items():
         kubernetes.use_config_map_as_env(task, name, {key: key for key in settings}, optional=True)
