@@ -54,6 +54,8 @@ def run_local(settings: Settings, policy: Policy, root: Path = LOCAL_ROOT) -> Lo
         with log.open("w", encoding="utf-8") as stream, _logging_to(stream), warnings.catch_warnings():
             # The image name is not a Python image; harmless here, tasks use this interpreter.
             warnings.filterwarnings("ignore", message="You may be attemping", category=RuntimeWarning)
+            # Requests, limits and retries are for a cluster (kfp.py RESOURCES); locally they do nothing.
+            warnings.filterwarnings("ignore", message=r"Task '.*': settings .* have no effect in the current")
             try:
                 training_pipeline(**pipeline_arguments(settings, policy))
             except RuntimeError as exc:
