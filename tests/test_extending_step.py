@@ -4,7 +4,10 @@ reports to lineage, and keeps the Tekton manifests and the validator happy."""
 import json
 import sys
 
+import joblib
+import pytest
 from conftest import package_of, run_in, run_project
+from sklearn.ensemble import GradientBoostingClassifier
 
 STEP_MODULE = '''"""Row count: how many rows the data set has, for the record."""
 
@@ -60,11 +63,8 @@ def edit(path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def test_a_step_added_as_the_docs_say_runs_and_keeps_the_manifests_in_step(bake):
-    # given a Tekton project and the steps of docs/extending.md's "Add a step"
-    project = bake(orchestrators="tekton")
-    src = project / "src" / package_of(project)
-    assert "## Add a step" in (project / "docs" / "extending.md").read_text()
+def add_row_count_step(project, src) -> None:
+    """Points 1 to 3 of "Add a step": the module, its output path, its wrapper and place in STEPS."""
     # 1. the step's module
     (src / "steps" / "row_count.py").write_text(STEP_MODULE)
     # 2. a path for its output, in settings and params.yaml
@@ -88,6 +88,14 @@ def test_a_step_added_as_the_docs_say_runs_and_keeps_the_manifests_in_step(bake)
         '    Step("train",',
         '    Step("row-count", ("raw_data",), ("row_count",), _row_count),\n    Step("train",',
     )
+
+
+def test_a_step_added_as_the_docs_say_runs_and_keeps_the_manifests_in_step(bake):
+    # given a Tekton project and the steps of docs/extending.md's "Add a step"
+    project = bake(orchestrators="tekton")
+    src = project / "src" / package_of(project)
+    assert "## Add a step" in (project / "docs" / "extending.md").read_text()
+    add_row_count_step(project, src)
     # 4. the orchestrator: a pipeline task running ml-step, and the step's results (none)
     edit(project / "tekton" / "pipeline.yaml", "    - name: train\n", PIPELINE_TASK + "    - name: train\n")
     edit(
@@ -111,3 +119,55 @@ def test_a_step_added_as_the_docs_say_runs_and_keeps_the_manifests_in_step(bake)
     assert "passed" in tests.stdout, tests.stdout
     validated = run_in(project, sys.executable, "-m", "mlops_validator")
     assert "no findings" in validated.stdout, validated.stdout
+
+
+ESTIMATOR = """
+
+@estimator("gradient_boosting")
+def gradient_boosting(model: "ModelSettings") -> GradientBoostingClassifier:
+    return GradientBoostingClassifier(random_state=model.random_state, **model.options)
+"""
+
+KFP_COMPONENT = """@dsl.component(base_image=IMAGE, install_kfp_package=False)
+def row_count(params: str, policy: str, run_id: str, raw_data: Input[Dataset], report: Output[Artifact]):
+    \"\"\"Count the rows of the raw data set.\"\"\"
+    import importlib
+
+    task = importlib.import_module("{package}.pipelines.kfp_task")
+    task.run("row-count", params, policy, run_id, raw_data=raw_data.path, row_count=report.path)
+
+
+"""
+
+KFP_TASK = """    row_count_task = row_count(
+        params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
+    )
+    _cluster_env(row_count_task)
+"""
+
+
+@pytest.mark.slow
+def test_a_new_kind_and_a_new_step_added_as_the_docs_say_run_under_kfp_local(bake):
+    # given a KFP project, a new estimator kind ("Change the model") and a new step ("Add a step")
+    project = bake(orchestrators="kfp")
+    package = package_of(project)
+    src = project / "src" / package
+    models = src / "models.py"
+    edit(models, "from sklearn.ensemble import ", "from sklearn.ensemble import GradientBoostingClassifier, ")
+    models.write_text(models.read_text() + ESTIMATOR)
+    edit(project / "params.yaml", "  algorithm: logistic_regression", "  algorithm: gradient_boosting")
+    edit(project / "params.yaml", "  options: {}", "  options: {n_estimators: 30, max_depth: 2}")
+    add_row_count_step(project, src)
+    # 4. a component in the Kubeflow pipeline definition, wired in the pipeline function
+    kfp = src / "pipelines" / "kfp.py"
+    edit(kfp, "@dsl.pipeline(", KFP_COMPONENT.format(package=package) + "@dsl.pipeline(")
+    edit(kfp, "    train_task = train(", KFP_TASK + "    train_task = train(")
+    # when the pipeline runs through kfp.local
+    result = run_project(project, "run", "--engine", "kfp-local")
+    # then the new step's task wrote its count, and train fitted the new kind with its options
+    (run,) = (project / "artifacts" / "kfp").glob(f"{project.name}-*")
+    count = json.loads((run / "row-count" / "report").read_text())
+    assert count["rows"] > 0, count
+    classifier = joblib.load(run / "train" / "model").named_steps["classifier"]
+    assert isinstance(classifier, GradientBoostingClassifier) and classifier.n_estimators == 30, classifier
+    assert "verdict=pass" in result.stdout, result.stdout
