@@ -10,6 +10,8 @@ Contract tests (test_contract.py) run on whatever params.yaml points at.
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -115,10 +117,11 @@ def policy(workdir):
     return load_policy()
 
 
-@pytest.fixture(scope="session")
-def released(tmp_path_factory) -> Path:
-    """A project where the pipeline ran once per session on the default sample: one release, the champion."""
-    folder = sample_project(tmp_path_factory.mktemp("released"))
+@contextmanager
+def released_in(folder: Path) -> Iterator[Path]:
+    """`folder` set up for the sample (sample_project) and the pipeline run there once, with none
+    of the caller's settings: one release, the champion. The working directory inside the block."""
+    sample_project(folder)
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):
             if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
@@ -127,7 +130,14 @@ def released(tmp_path_factory) -> Path:
         commit_if_required(folder)
         settings = load_settings()
         run_pipeline(settings, load_policy(), RunContext.from_environment(settings))
-    return folder
+        yield folder
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory) -> Path:
+    """A project where the pipeline ran once per session on the default sample (released_in)."""
+    with released_in(tmp_path_factory.mktemp("released")) as folder:
+        return folder
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The right to be forgotten: a register, releases marked through lineage, rows dropped at ingest."""
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import CALLER_NAMES, CALLER_PREFIXES, commit_if_required, sample_project
+from conftest import released_in
 from {{ cookiecutter.package_name }}.cli import cli
 from {{ cookiecutter.package_name }}.features import feature_columns
 from {{ cookiecutter.package_name }}.release import champion, history
@@ -77,14 +76,7 @@ def test_the_row_id_is_never_a_model_input(settings):
 @pytest.fixture(scope="module")
 def forgotten(tmp_path_factory) -> Path:
     """A project whose one release was trained on a row withdrawn by forget (marked revoked.json)."""
-    folder = sample_project(tmp_path_factory.mktemp("forgotten"))
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
-                patch.delenv(name)
-        patch.chdir(folder)
-        commit_if_required(folder)
-        run_pipeline(patch)
+    with released_in(tmp_path_factory.mktemp("forgotten")) as folder:
         row = str(pd.read_csv(RAW)["row_id"][0])
         result = CliRunner().invoke(cli, ["forget", row, "--reason", "consent withdrawn"])
         assert result.exit_code == 0 and "marked" in result.output, result.output
