@@ -365,6 +365,13 @@ class InferenceLogPolicy(_Strict):
     log_sensitive_features: bool = False
 
 
+class PortabilityPolicy(_Strict):
+    """The ONNX copy of every release (model.onnx) and how closely onnxruntime must agree with sklearn."""
+
+    # Largest gap allowed between the two positive-class probabilities on any held-out row.
+    onnx_parity_max_abs_diff: float = Field(1.0e-4, ge=0.0)
+
+
 class Policy(_Strict):
     version: str
     profile: Profile
@@ -382,6 +389,7 @@ class Policy(_Strict):
     inference_log: InferenceLogPolicy = InferenceLogPolicy()
     data: DataPolicy
     monitoring: MonitoringPolicy = MonitoringPolicy()
+    portability: PortabilityPolicy = PortabilityPolicy()
 
     @property
     def defaults(self) -> ProfileDefaults:

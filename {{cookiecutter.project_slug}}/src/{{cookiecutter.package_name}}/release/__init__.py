@@ -2,8 +2,9 @@
 
 Layout under the releases root (params.yaml `paths.release`, default artifacts/releases):
 
-    <version>/            one release: model.joblib, signature.json, model card,
-                          provenance, governance report, manifest.json (sha256 of each)
+    <version>/            one release: model.joblib, model.onnx (the same model as ONNX,
+                          checked against it), signature.json, model card, provenance,
+                          governance report, manifest.json (sha256 of each)
     champion.json         the alias: which version serves, since when
     release-log.jsonl     append-only: every promote and rollback, who, when, why
 

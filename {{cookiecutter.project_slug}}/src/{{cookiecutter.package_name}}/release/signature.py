@@ -15,7 +15,8 @@ OUTPUTS = [
 ]
 
 
-def _numeric_columns(model) -> set[str]:
+def numeric_columns(model) -> set[str]:
+    """The input columns the model prepares as numbers (its ColumnTransformer's "numeric" part)."""
     for step in getattr(model, "named_steps", {}).values():
         if isinstance(step, ColumnTransformer):
             return {
@@ -29,7 +30,7 @@ def model_signature(model, target: str, sensitive: tuple[str, ...]) -> dict:
     columns = [str(c) for c in getattr(model, "feature_names_in_", [])]
     if not columns:
         raise ProjectError("the model records no input column names: train it on a table")
-    numeric = _numeric_columns(model)
+    numeric = numeric_columns(model)
     return {
         "inputs": [
             {"name": column, "datatype": "FP64" if column in numeric else "BYTES", "shape": [-1]}

@@ -55,8 +55,10 @@ def write_release(
     extra: dict[str, dict],
     signing_key: Path | None = None,
     release_log: Path | None = None,
+    binaries: dict[str, bytes] | None = None,
 ) -> Release:
-    """Copy `model` (as model.joblib), `files` and the JSON documents in `extra` into `root/<version>/`.
+    """Copy `model` (as model.joblib), `files`, the JSON documents in `extra` and the files made in
+    memory (`binaries`, name to bytes: the ONNX export) into `root/<version>/`.
 
     All or nothing: the folder is built beside its final place and renamed into
     it. An existing release of the same model is replaced the same way (its
@@ -86,6 +88,10 @@ def write_release(
             digests[copy.name] = sha256_file(copy)
         for name, payload in extra.items():
             write_json(staging / name, payload, mode=FILE_MODE)
+            digests[name] = sha256_file(staging / name)
+        for name, content in (binaries or {}).items():
+            (staging / name).write_bytes(content)
+            os.chmod(staging / name, FILE_MODE)
             digests[name] = sha256_file(staging / name)
         if digests.get(MODEL_FILE) != model_sha256:
             raise ProjectError(f"{MODEL_FILE} in the release does not match the governed model's digest")

@@ -81,15 +81,15 @@ def _govern(s: Settings, p: Policy, c: RunContext) -> Mapping:
 
 
 def _package(s: Settings, p: Policy, c: RunContext) -> Mapping:
-    """Write the model, its evidence and training reference as releases/<version>/, if governance passed;
-    promote it."""
+    """Write the model (and its ONNX export, if onnxruntime agrees with it), its evidence and training
+    reference as releases/<version>/, if governance passed; promote it."""
     from ..steps.package import package
 
     def champion_moved(version: str, model) -> None:
         for extension in c.extensions:  # a model registry follows the alias (tracking)
             extension.champion_moved(version, model)
 
-    return package(s.paths, s.data, s.release, s.supply_chain, on_promote=champion_moved)
+    return package(s.paths, s.data, s.release, s.supply_chain, p.portability, on_promote=champion_moved)
 
 
 STEPS = (

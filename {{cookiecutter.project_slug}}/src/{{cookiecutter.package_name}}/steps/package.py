@@ -1,4 +1,5 @@
-"""Package: write the governed model and its evidence as a release; promote it if so configured."""
+"""Package: write the governed model, its ONNX export and its evidence as a release; promote it if so
+configured."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -6,14 +7,17 @@ from typing import TypedDict
 
 from ..errors import ProjectError
 from ..files import read_json
+from ..governance.policy import PortabilityPolicy
 from ..governance.provenance import sha256_file
 from ..monitoring import reference
+from ..portability import ONNX_FILE, REPORT_FILE, check_parity, to_onnx
 from ..release import champion, promote, write_release
 from ..release.signature import model_signature
 from ..settings import DataSettings, PathSettings, ReleaseSettings, SupplyChainSettings
 from ..steps.evaluate import load_model
 from ..steps.govern import documents as written_documents
 from ..steps.govern import model_card_json
+from ..tables import read_csv, split
 
 
 class PackageSummary(TypedDict):
@@ -21,6 +25,7 @@ class PackageSummary(TypedDict):
     version: str
     files: list[str]
     model_sha256: str
+    onnx_max_abs_diff: float
     champion: str | None
     promoted: bool
 
@@ -30,10 +35,15 @@ def package(
     data: DataSettings,
     release: ReleaseSettings,
     supply_chain: SupplyChainSettings,
+    portability: PortabilityPolicy | None = None,
     extra_files: tuple[Path, ...] = (),
     on_promote: Callable[[str, Path], None] | None = None,
 ) -> PackageSummary:
     """Write `paths.release/<version>/` (model, signature, card, provenance, governance report), signed.
+
+    The model also goes as model.onnx, once onnxruntime has given the held-out
+    rows the probabilities sklearn gives them, within `portability`'s limit
+    (portability.json records the gap); otherwise nothing is released.
 
     `extra_files` join the release as they are and are listed in its manifest:
     the place for more evidence, such as the training reference profile
@@ -62,10 +72,16 @@ def package(
         written_documents(paths.model_card)["technical_file"],
         *extra_files,
     ]
-    signature = model_signature(load_model(paths.model), data.target, data.sensitive_features)
+    model = load_model(paths.model)
+    signature = model_signature(model, data.target, data.sensitive_features)
+    # Before anything is written: a model that does not export, or whose export disagrees, is not released.
+    onnx_model = to_onnx(model)
+    _, held_out = split(read_csv(paths.raw_data), data)
+    limit = (portability or PortabilityPolicy()).onnx_parity_max_abs_diff
+    parity = check_parity(onnx_model, model, held_out, limit)
     # The training reference monitoring compares live inputs with: a small profile, never the rows.
     profile = reference.build(paths.raw_data, paths.predictions, data)
-    documents = {"signature.json": signature, reference.REFERENCE_FILE: profile}
+    documents = {"signature.json": signature, reference.REFERENCE_FILE: profile, REPORT_FILE: dict(parity)}
     written = write_release(
         paths.release,
         paths.model,
@@ -73,6 +89,7 @@ def package(
         files,
         documents,
         signing_key=supply_chain.signing_key,
+        binaries={ONNX_FILE: onnx_model},
     )
     promoted = None
     if release.auto_promote and champion(paths.release) != written.version:
@@ -87,6 +104,7 @@ def package(
         "version": written.version,
         "files": sorted(written.manifest["sha256"]),
         "model_sha256": model_sha256,
+        "onnx_max_abs_diff": parity["max_abs_diff"],
         "champion": champion(paths.release),
         "promoted": promoted is not None,
     }

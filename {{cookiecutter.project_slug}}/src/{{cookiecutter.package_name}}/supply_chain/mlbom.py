@@ -1,8 +1,8 @@
 """A CycloneDX 1.6 ML-BOM: the model as a machine-learning-model component.
 
 Its data sets are `data` components it references; its model card, metrics,
-governance report, provenance and SBOM are external references with their
-digests, by file name inside the release folder.
+governance report, provenance, SBOM and ONNX export (with its parity evidence)
+are external references with their digests, by file name inside the release folder.
 """
 
 from pathlib import Path
@@ -19,6 +19,8 @@ EVIDENCE = {
     "governance.html": ("evidence", "governance report for reviewers"),
     "provenance.json": ("attestation", "in-toto statement with a SLSA v1 provenance predicate"),
     "sbom.cdx.json": ("bom", "CycloneDX SBOM of the environment the model was built in"),
+    "model.onnx": ("distribution", "the same model as ONNX, for runtimes other than scikit-learn"),
+    "portability.json": ("evidence", "onnxruntime against scikit-learn on the held-out rows: largest gap"),
 }
 
 
