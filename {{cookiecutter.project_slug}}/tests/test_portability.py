@@ -3,6 +3,8 @@
 import copy
 import json
 import shutil
+import subprocess
+import sys
 
 import joblib
 import numpy as np
@@ -56,6 +58,50 @@ def test_a_release_holds_model_onnx_that_onnxruntime_scores_as_sklearn_does(proj
     assert recorded["max_abs_diff"] == pytest.approx(gap, abs=1e-12), recorded
     manifest = json.loads((release / "manifest.json").read_text())
     assert {"model.onnx", "portability.json"} <= set(manifest["sha256"]), manifest["sha256"]
+
+
+# Scores a release's model.onnx with onnxruntime and numpy alone: scikit-learn, joblib and the
+# project's package cannot be imported (a later reader of the release may have none of them).
+STANDALONE_SCORER = """
+import json, sys
+for blocked in ("sklearn", "joblib", "{{ cookiecutter.package_name }}"):
+    sys.modules[blocked] = None
+import numpy as np
+import onnxruntime
+
+columns = json.loads(open(sys.argv[2]).read())
+session = onnxruntime.InferenceSession(open(sys.argv[1], "rb").read(), providers=["CPUExecutionProvider"])
+feeds = dict()
+for tensor in session.get_inputs():
+    values = columns[tensor.name]
+    if tensor.type == "tensor(double)":
+        feeds[tensor.name] = np.array(values, dtype=np.float64).reshape(-1, 1)
+    else:
+        text = ["" if v is None else str(v) for v in values]
+        feeds[tensor.name] = np.array(text, dtype=object).reshape(-1, 1)
+print(json.dumps(session.run(["probabilities"], feeds)[0][:, 1].tolist()))
+"""
+
+
+def test_a_released_onnx_model_scores_without_scikit_learn_or_the_project(project, tmp_path):
+    # given the champion release and its held-out rows, as plain JSON columns
+    settings = load_settings()
+    release = settings.paths.release / champion(settings.paths.release)
+    _, held_out = split(read_csv(settings.paths.raw_data), settings.data)
+    rows = tmp_path / "rows.json"
+    rows.write_text(
+        json.dumps(
+            {c: held_out[c].astype(object).where(held_out[c].notna(), None).tolist() for c in held_out}
+        )
+    )
+    # when a fresh interpreter that cannot import scikit-learn, joblib or this package scores model.onnx
+    command = [sys.executable, "-I", "-c", STANDALONE_SCORER, str(release / "model.onnx"), str(rows)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    # then its scores are the released sklearn model's, within the policy's limit
+    expected = joblib.load(release / "model.joblib").predict_proba(held_out)[:, 1]
+    gap = np.max(np.abs(expected - np.array(json.loads(result.stdout))))
+    assert gap <= load_policy().portability.onnx_parity_max_abs_diff, gap
 
 
 def test_verify_passes_on_a_release_with_model_onnx_and_names_it_once_altered(project):
