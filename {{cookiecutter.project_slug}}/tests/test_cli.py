@@ -83,8 +83,8 @@ def test_bad_data_stops_the_pipeline_before_training(workdir, corrupt, column):
 
 
 def test_the_repository_validator_finds_nothing_in_the_project():
-    # given the validator this project pins (`make install` installs it; see .pre-commit-config.yaml)
-    pytest.importorskip("mlops_validator", reason="the repository validator is not installed: make install")
+    # given the validator this project pins (`make validate` installs it; see .pre-commit-config.yaml)
+    pytest.importorskip("mlops_validator", reason="the repository validator is not installed: make validate")
     root = Path(__file__).resolve().parents[1]
     # when it checks the project, then it finds nothing
     command = [sys.executable, "-m", "mlops_validator", str(root)]
