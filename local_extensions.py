@@ -41,6 +41,15 @@ def escaped(value: object) -> str:
     return _escape(str(value))
 
 
+@simple_filter
+def repository(image: object) -> str:
+    """The repository of an image reference, without its tag or digest (a registry port stays)."""
+    name = str(image).split("@", 1)[0]
+    folder, _, last = name.rpartition("/")
+    last = last.split(":", 1)[0]
+    return f"{folder}/{last}" if folder else last
+
+
 # Resolved when cookiecutter imports this module, from the folder the user ran it in: a
 # template given as a relative path (`cookiecutter .`) is relative to that folder.
 CHECKOUT = str(Path(__file__).resolve().parent)

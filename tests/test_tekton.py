@@ -249,13 +249,14 @@ class LocalPipelineRun:
             workspaces[binding["name"]] = path
         ref = task["taskRef"]
         if "resolver" in ref:
-            self.results[name] = self.catalog_task({p["name"]: p["value"] for p in ref["params"]}, workspaces)
+            catalog_ref = {p["name"]: p["value"] for p in ref["params"]}
+            self.results[name] = self.catalog_task(catalog_ref, params, workspaces)
             self.status[name] = "Succeeded"
             return
         ok, self.results[name] = self.run_task(self.tasks[ref["name"]], params, workspaces, name)
         self.status[name] = "Succeeded" if ok else "Failed"
 
-    def catalog_task(self, ref: dict, workspaces: dict) -> dict:
+    def catalog_task(self, ref: dict, params: dict, workspaces: dict) -> dict:
         if ref["name"] == "git-clone":
             output = workspaces["output"]
             ignore = shutil.ignore_patterns("artifacts", ".venv", "__pycache__", ".pytest_cache")
@@ -265,7 +266,8 @@ class LocalPipelineRun:
             return {"commit": "0123abc" + "0" * 33, "url": self.params.get("git-url", "")}
         if ref["name"] == "kaniko":
             assert (workspaces["source"] / "Dockerfile").is_file(), "kaniko would find no Dockerfile"
-            return {"IMAGE_DIGEST": "sha256:" + "1" * 64, "IMAGE_URL": self.params["image"]}
+            self.pushed_image = params["IMAGE"]
+            return {"IMAGE_DIGEST": "sha256:" + "1" * 64, "IMAGE_URL": params["IMAGE"]}
         raise AssertionError(f"no stand-in for catalog task {ref}")
 
     def run_task(self, task: dict, given: dict, workspaces: dict, run_name: str) -> tuple[bool, dict]:
@@ -376,6 +378,11 @@ def test_pipeline_run_releases_and_deploys_the_model_it_trained(
     assert "apply --filename artifacts/deploy/inferenceservice.yaml" in calls, calls
     applied = yaml.safe_load((source / "artifacts/deploy/inferenceservice.yaml").read_text())
     assert digest in applied["metadata"]["annotations"].values(), "the InferenceService names another model"
+    # and the image was pushed under the commit's SHA and is served by the digest kaniko reported
+    repository = run.params["image-repository"]
+    assert run.pushed_image == f"{repository}:{run.results['fetch-source']['commit']}", run.pushed_image
+    (served,) = [c["image"] for c in applied["spec"]["predictor"]["containers"]]
+    assert served == f"{repository}@{run.results['build-image']['IMAGE_DIGEST']}", served
     assert float(run.results["evaluate"]["roc-auc"]) > 0.7
     # and the Kubeflow pipeline was compiled, and submitted only when there is an endpoint
     assert run.results["submit-kfp"]["run-id"] == run_id
@@ -567,3 +574,17 @@ def test_monitoring_pipeline_asks_for_a_retrain_only_when_a_gate_fails(
     assert headers["X-GitHub-Event"] == "retrain", headers
     assert headers["X-Hub-Signature-256"] == signature, "the event is not signed with the webhook secret"
     assert json.loads(body)["repository"]["clone_url"] == "https://git.example.com/x.git", body
+
+
+def test_the_image_repository_is_the_answer_without_its_tag_or_digest(bake):
+    # given image answers with a registry port, a tag, a digest
+    digest = "sha256:" + "c" * 64
+    for image, repository in [
+        ("localhost:5000/team/model:1.2", "localhost:5000/team/model"),
+        (f"registry.example.com/model@{digest}", "registry.example.com/model"),
+    ]:
+        project = bake(image=image)
+        params = yaml.safe_load((project / "tekton/pipeline.yaml").read_text())["spec"]["params"]
+        defaults = {p["name"]: p.get("default") for p in params}
+        # then build-image pushes to the repository, and the steps keep the full answer
+        assert defaults["image-repository"] == repository and defaults["image"] == image, defaults

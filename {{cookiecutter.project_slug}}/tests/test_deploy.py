@@ -44,6 +44,23 @@ def test_publish_copies_the_release_to_the_store_and_deploy_manifest_pins_it(pro
     assert digests and digests[0].startswith("sha256:" + version), manifest["metadata"]
 
 
+def test_deploy_manifest_serves_the_image_it_is_given_by_digest_and_refuses_a_tag(project):
+    runner = CliRunner()
+    built = "registry.example.com/team/model@sha256:" + "ab" * 32
+    # when the pipeline passes the image it built, by digest
+    rendered = runner.invoke(cli, ["deploy-manifest", "--template", str(DEPLOY), "--image", built])
+    # then the predictor serves exactly that image
+    assert rendered.exit_code == 0, rendered.output
+    manifest = yaml.safe_load(Path("artifacts/deploy/inferenceservice.yaml").read_text())
+    assert [c["image"] for c in manifest["spec"]["predictor"]["containers"]] == [built]
+    # and a moving tag is one line, exit 2, the manifest left as it was
+    before = Path("artifacts/deploy/inferenceservice.yaml").read_bytes()
+    refused = runner.invoke(cli, ["deploy-manifest", "--template", str(DEPLOY), "--image", "model:latest"])
+    assert refused.exit_code == 2 and len(refused.output.strip().splitlines()) == 1, refused.output
+    assert "repository@sha256" in refused.output, refused.output
+    assert Path("artifacts/deploy/inferenceservice.yaml").read_bytes() == before
+
+
 def test_deploying_an_older_release_already_in_the_store_promotes_it_there(project, tmp_path):
     # given a store where release A was published, then B
     store = tmp_path / "store" / "releases"

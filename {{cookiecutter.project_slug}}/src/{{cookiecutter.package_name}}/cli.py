@@ -642,16 +642,21 @@ def publish(app: App, target: Path, version: str | None, reason: str, allow_revo
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the pinned release version to this file (for a pipeline result).",
 )
+@click.option(
+    "--image",
+    help="Serve with this image (repository@sha256:digest, as the pipeline built it), not the template's.",
+)
 @click.pass_obj
 def deploy_manifest(
-    app: App, root: Path | None, template: Path, output: Path, result_file: Path | None
+    app: App, root: Path | None, template: Path, output: Path, result_file: Path | None, image: str | None
 ) -> None:
     """Write the InferenceService pinned to the champion, with the canary share from params.yaml."""
     from .release.publish import render_inference_service
 
     settings = app.settings()
     percent = settings.release.canary_traffic_percent
-    version, path = render_inference_service(template, root or settings.paths.release, percent, output, SLUG)
+    releases = root or settings.paths.release
+    version, path = render_inference_service(template, releases, percent, output, SLUG, image=image)
     if result_file is not None:
         result_file.write_text(version, encoding="utf-8")
     share = "all traffic" if percent == 100 else f"{percent}% of traffic (canary)"

@@ -7,6 +7,7 @@ cluster reads it as it reads artifacts/releases locally.
 """
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from .revocation import check_not_revoked
 from .store import DIR_MODE, FILE_MODE, Release, check_version, load_release
 
 STORAGE_URI = "STORAGE_URI"  # KServe's storage initializer mounts this at /mnt/models
+IMAGE_BY_DIGEST = re.compile(r"[a-z0-9][a-z0-9._:/-]*@sha256:[0-9a-f]{64}")
 
 
 def copy_release(source: Release, target_root: Path) -> Release:
@@ -82,13 +84,15 @@ def _predictor_container(manifest: dict, template: Path) -> dict:
 
 
 def render_inference_service(
-    template: Path, releases: Path, canary_percent: int, output: Path, project: str
+    template: Path, releases: Path, canary_percent: int, output: Path, project: str, image: str | None = None
 ) -> tuple[str, Path]:
     """The InferenceService pinned to the champion of `releases`: a new release is a new KServe revision.
 
     The template's STORAGE_URI names the releases root; the rendered one names
     `<root>/<version>`. Below 100, canaryTrafficPercent sends that share of
-    traffic to the new revision and the rest to the one before.
+    traffic to the new revision and the rest to the one before. `image`, when
+    given, replaces the predictor's image (the pipeline passes the one it built,
+    by digest).
     """
     version = champion(releases)
     if version is None:
@@ -99,6 +103,10 @@ def render_inference_service(
     except (OSError, yaml.YAMLError) as exc:
         raise ProjectError(f"{template} is not readable YAML: {exc}") from exc
     container = _predictor_container(manifest, template)
+    if image:
+        if not IMAGE_BY_DIGEST.fullmatch(image):
+            raise ProjectError(f"--image {image!r} is not repository@sha256:<64 hex digits>")
+        container["image"] = image
     for entry in container["env"]:
         if entry.get("name") == STORAGE_URI:
             entry["value"] = f"{str(entry['value']).rstrip('/')}/{version}"
