@@ -112,6 +112,8 @@ def test_default_bake_has_the_expected_files(default_project):
         "src/mlops_demo/release/signature.py",
         "src/mlops_demo/release/publish.py",
         "src/mlops_demo/release/revocation.py",
+        "src/mlops_demo/release/commands.py",
+        "src/mlops_demo/serving/commands.py",
         "src/mlops_demo/serving/__init__.py",
         "src/mlops_demo/serving/server.py",
         "src/mlops_demo/serving/protocol.py",
