@@ -58,6 +58,8 @@ def next_steps(answers: Mapping[str, str], project: Path, output_dir: str | None
     """The lines to print after a bake: where to go, what to run, where results land."""
     targets = makefile_targets(project)
     lines = [f"Made {project.name}. Next steps:", f"  cd {where_to_cd(project, output_dir)}"]
+    if answers.get("governance_profile") == "strict":  # its provenance gate wants the source commit
+        lines.append("  git init -q && git add -A && git commit -qm Bake  # strict: provenance wants it")
     width = max(len(name) for name, _, _ in TARGETS) + len("make ")
     for name, why, when in TARGETS:
         if name in targets and _wanted(answers, when):

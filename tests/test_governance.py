@@ -1,6 +1,7 @@
 """Governance profiles: each bakes a policy the embedded sample passes, with its own limits."""
 
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -11,8 +12,13 @@ PROFILES = ("standard", "strict", "minimal")
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_each_profile_bakes_and_the_default_sample_passes_its_gates(bake, profile):
-    # given a project baked with this governance profile
+    # given a project baked with this governance profile (committed first, as the next steps
+    # say for strict, whose provenance gate wants the source commit)
     project = bake(governance_profile=profile)
+    if profile == "strict":
+        identity = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+        for args in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-qm", "Bake"]):
+            subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
     # when its pipeline runs on the embedded sample
     result = run_project(project, "run")
     # then every gate passes and the model is released with its evidence
