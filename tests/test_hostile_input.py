@@ -21,7 +21,7 @@ from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-settings.register_profile("default", max_examples=300, deadline=None)
+settings.register_profile("default", max_examples=100, deadline=None)  # about 2 s a bake
 settings.register_profile("thorough", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
