@@ -1,15 +1,19 @@
 """Explainability and robustness: importance per input, and a gate on decisions that flip."""
 
+import joblib
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier
 
 from conftest import edit_policy, prepare
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
+from {{ cookiecutter.package_name }}.features import feature_columns, labels
+from {{ cookiecutter.package_name }}.governance import explain
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.governance.robustness import flip_rates
 from {{ cookiecutter.package_name }}.steps import run_step
 from {{ cookiecutter.package_name }}.steps.govern import model_card_json
+from {{ cookiecutter.package_name }}.tables import read_csv, split
 
 
 def test_report_and_model_card_rank_every_model_input_by_importance(settings, policy):
@@ -57,3 +61,22 @@ def test_policy_rejects_an_unknown_robustness_gate(workdir):
     # when the policy is read, then one error names where
     with pytest.raises(ProjectError, match="robustness.gates"):
         load_policy()
+
+
+def test_importance_shuffles_at_most_max_rows_and_keeps_the_ranking(settings, policy, monkeypatch):
+    # given a trained model and its held-out rows
+    prepare(settings, policy)
+    frame = read_csv(settings.paths.raw_data)
+    _, test_rows = split(frame, settings.data)
+    model = joblib.load(settings.paths.model)
+    columns = feature_columns(frame, settings.data).columns
+    full = explain.importance(model, test_rows, labels(test_rows, settings.data), columns, settings.data.seed)
+    # when importance may shuffle only 400 of them
+    monkeypatch.setattr(explain, "MAX_ROWS", 400)
+    capped = explain.importance(
+        model, test_rows, labels(test_rows, settings.data), columns, settings.data.seed
+    )
+    # then it says so, ranks every input, and the two strongest inputs stay on top
+    assert full["rows"] == len(test_rows) > 400 and capped["rows"] == 400, (full["rows"], capped["rows"])
+    assert set(capped["features"]) == set(full["features"]), capped["features"]
+    assert set(list(capped["features"])[:2]) == set(list(full["features"])[:2]), (capped, full)
