@@ -146,6 +146,7 @@ class LocalPipelineRun:
         }
         spec = self.pipeline["spec"]
         self.params = {p["name"]: p.get("default") for p in spec["params"]} | params
+        self.pushed_image: str | None = None  # what the kaniko stand-in was asked to push
         assert None not in self.params.values(), f"pipeline params without a value: {self.params}"
         self.workspaces = {ws["name"]: root / "workspaces" / ws["name"] for ws in spec["workspaces"]}
         for path in self.workspaces.values():

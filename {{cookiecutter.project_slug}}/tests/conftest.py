@@ -30,12 +30,17 @@ CALLER_PREFIXES = ("OPENLINEAGE",{% if cookiecutter.experiment_tracking == "mlfl
 CALLER_NAMES = {ORCHESTRATOR_ENV, PARAMS_ENV, PARENT_RUN_ENV}
 
 
+def drop_caller_settings(patch: pytest.MonkeyPatch) -> None:
+    """Unset, through `patch`, every variable of CALLER_PREFIXES and CALLER_NAMES."""
+    for name in list(os.environ):
+        if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
+            patch.delenv(name)
+
+
 @pytest.fixture(autouse=True)
 def hermetic_env(monkeypatch):
     """A shell with OPENLINEAGE_URL{% if cookiecutter.experiment_tracking == "mlflow" %} or MLFLOW_TRACKING_URI{% endif %} set gets no test runs on its server."""
-    for name in list(os.environ):
-        if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
-            monkeypatch.delenv(name)
+    drop_caller_settings(monkeypatch)
 
 
 def copy_project(into: Path) -> Path:
@@ -123,9 +128,7 @@ def released_in(folder: Path) -> Iterator[Path]:
     of the caller's settings: one release, the champion. The working directory inside the block."""
     sample_project(folder)
     with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith(CALLER_PREFIXES) or name in CALLER_NAMES:
-                patch.delenv(name)
+        drop_caller_settings(patch)
         patch.chdir(folder)
         commit_if_required(folder)
         settings = load_settings()

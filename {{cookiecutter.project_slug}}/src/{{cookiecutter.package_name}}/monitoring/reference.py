@@ -60,9 +60,8 @@ def _round(value: float) -> float | None:
     return None if np.isnan(value) else round(float(value), 6)
 
 
-def build(raw: Path, predictions: Path, data: DataSettings) -> dict:
-    """The reference profile of the training split of `raw` and of the held-out `predictions`."""
-    frame = read_csv(raw)
+def build(frame: pd.DataFrame, predictions: Path, data: DataSettings) -> dict:
+    """The reference profile of the training split of raw data `frame` and of held-out `predictions`."""
     train_rows, _ = split(frame, data)
     held_out = read_csv(predictions)
     missing = [column for column in ("y_score", "y_pred") if column not in held_out]
@@ -83,7 +82,7 @@ def build(raw: Path, predictions: Path, data: DataSettings) -> dict:
 
 def write(raw: Path, predictions: Path, data: DataSettings, target: Path) -> Path:
     """Profile the training data and write it to `target` (atomically)."""
-    return write_json(target, build(raw, predictions, data))
+    return write_json(target, build(read_csv(raw), predictions, data))
 
 
 def load(path: Path) -> Reference:

@@ -76,11 +76,12 @@ def package(
     signature = model_signature(model, data.target, data.sensitive_features)
     # Before anything is written: a model that does not export, or whose export disagrees, is not released.
     onnx_model = to_onnx(model)
-    _, held_out = split(read_csv(paths.raw_data), data)
+    frame = read_csv(paths.raw_data)  # read once: the parity check's held-out rows and the reference
+    _, held_out = split(frame, data)
     limit = (portability or PortabilityPolicy()).onnx_parity_max_abs_diff
     parity = check_parity(onnx_model, model, held_out, limit)
     # The training reference monitoring compares live inputs with: a small profile, never the rows.
-    profile = reference.build(paths.raw_data, paths.predictions, data)
+    profile = reference.build(frame, paths.predictions, data)
     documents = {"signature.json": signature, reference.REFERENCE_FILE: profile, REPORT_FILE: dict(parity)}
     written = write_release(
         paths.release,
