@@ -139,10 +139,10 @@ def row_count(params: str, policy: str, run_id: str, raw_data: Input[Dataset], r
 
 """
 
-KFP_TASK = """    row_count_task = row_count(
-        params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
-    )
-    _cluster_env(row_count_task)
+KFP_TASK = """        row_count_task = row_count(
+            params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
+        )
+        _cluster_env(row_count_task, retries)
 """
 
 
@@ -160,8 +160,9 @@ def test_a_new_kind_and_a_new_step_added_as_the_docs_say_run_under_kfp_local(bak
     add_row_count_step(project, src)
     # 4. a component in the Kubeflow pipeline definition, wired in the pipeline function
     kfp = src / "pipelines" / "kfp.py"
-    edit(kfp, "@dsl.pipeline(", KFP_COMPONENT.format(package=package) + "@dsl.pipeline(")
-    edit(kfp, "    train_task = train(", KFP_TASK + "    train_task = train(")
+    factory = "def define_training_pipeline("
+    edit(kfp, factory, KFP_COMPONENT.format(package=package) + factory)
+    edit(kfp, "        train_task = train(", KFP_TASK + "        train_task = train(")
     # when the pipeline runs through kfp.local
     result = run_project(project, "run", "--engine", "kfp-local")
     # then the new step's task wrote its count, and train fitted the new kind with its options

@@ -320,6 +320,9 @@ def test_kfp_local_step_error_is_one_line(workdir):
     result = CliRunner().invoke(cli, ["run", "--engine", "kfp-local"])
     assert result.exit_code == 2, result.output
     assert "task ingest failed: data.source missing.csv is not a file" in result.output, result.output
+    # a failure on this machine is not a lost pod: it is not retried (the cluster's RETRIES)
+    log = (workdir / "artifacts" / "kfp" / "kfp-local.log").read_text()
+    assert "Retrying in" not in log and log.count("Executing task") == 1, log[-2000:]
 
 
 def closed_port() -> int:

@@ -214,69 +214,82 @@ def package(
         )
 
 
-def _cluster_env(task: dsl.PipelineTask) -> None:
-    """Give a task its RESOURCES and RETRIES, and the CLUSTER_ENV settings and credentials as env;
-    kfp.local ignores this and passes its own environment on."""
+def _cluster_env(task: dsl.PipelineTask, retries: int = RETRIES) -> None:
+    """Give a task its RESOURCES, `retries`, and the CLUSTER_ENV settings and credentials as env;
+    kfp.local ignores all but the retries and passes its own environment on."""
     from kfp import kubernetes
 
     task.set_cpu_request(RESOURCES["cpu_request"]).set_memory_request(RESOURCES["memory_request"])
     task.set_cpu_limit(RESOURCES["cpu_limit"]).set_memory_limit(RESOURCES["memory_limit"])
-    task.set_retry(num_retries=RETRIES, backoff_duration="30s")
+    if retries:
+        task.set_retry(num_retries=retries, backoff_duration="30s")
 
     for name, (settings, credentials) in CLUSTER_ENV.items():
         kubernetes.use_config_map_as_env(task, name, {key: key for key in settings}, optional=True)
         kubernetes.use_secret_as_env(task, name, {key: key for key in credentials}, optional=True)
 
 
-@dsl.pipeline(
-    name=PIPELINE_NAME,
-    description="ingest -> validate-data -> train -> evaluate -> govern -> package (only if the gate passes)",
-)
-def training_pipeline(params: str, policy: str):
-    """Wire the step components; every arrow is an artifact."""
-    ingest_task = ingest(params=params, policy=policy, run_id=RUN_ID)
-    validate_data_task = validate_data(
-        params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
+def define_training_pipeline(retries: int = RETRIES):
+    """The training pipeline, its tasks retried `retries` times after a failed pod.
+
+    kfp.local honours retries (with their back-off) but a failure on this
+    machine is no lost pod: pipelines/kfp_local.py asks for none.
+    """
+
+    @dsl.pipeline(
+        name=PIPELINE_NAME,
+        description="ingest -> validate-data -> train -> evaluate -> govern -> package (if the gate passes)",
     )
-    train_task = train(
-        params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
-    ).after(validate_data_task)
-    evaluate_task = evaluate(
-        params=params,
-        policy=policy,
-        run_id=RUN_ID,
-        raw_data=ingest_task.outputs["raw_data"],
-        model=train_task.outputs["model"],
-    )
-    govern_task = govern(
-        params=params,
-        policy=policy,
-        run_id=RUN_ID,
-        raw_data=ingest_task.outputs["raw_data"],
-        validation_report=validate_data_task.outputs["validation_report"],
-        model=train_task.outputs["model"],
-        footprint=train_task.outputs["footprint"],
-        metrics=evaluate_task.outputs["metrics"],
-        predictions=evaluate_task.outputs["predictions"],
-    )
-    with dsl.If(govern_task.outputs["Output"] == "pass", name="governance-passed"):
-        package_task = package(
+    def training_pipeline(params: str, policy: str):
+        """Wire the step components; every arrow is an artifact."""
+        ingest_task = ingest(params=params, policy=policy, run_id=RUN_ID)
+        validate_data_task = validate_data(
+            params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
+        )
+        train_task = train(
+            params=params, policy=policy, run_id=RUN_ID, raw_data=ingest_task.outputs["raw_data"]
+        ).after(validate_data_task)
+        evaluate_task = evaluate(
             params=params,
             policy=policy,
             run_id=RUN_ID,
-            model=train_task.outputs["model"],
-            model_card=govern_task.outputs["model_card"],
-            model_card_json=govern_task.outputs["model_card_json"],
-            provenance=govern_task.outputs["provenance"],
-            governance_report=govern_task.outputs["governance_report"],
-            governance_html=govern_task.outputs["governance_html"],
-            datasheet=govern_task.outputs["datasheet"],
-            technical_file=govern_task.outputs["technical_file"],
             raw_data=ingest_task.outputs["raw_data"],
+            model=train_task.outputs["model"],
+        )
+        govern_task = govern(
+            params=params,
+            policy=policy,
+            run_id=RUN_ID,
+            raw_data=ingest_task.outputs["raw_data"],
+            validation_report=validate_data_task.outputs["validation_report"],
+            model=train_task.outputs["model"],
+            footprint=train_task.outputs["footprint"],
+            metrics=evaluate_task.outputs["metrics"],
             predictions=evaluate_task.outputs["predictions"],
         )
-    for task in (ingest_task, validate_data_task, train_task, evaluate_task, govern_task, package_task):
-        _cluster_env(task)
+        with dsl.If(govern_task.outputs["Output"] == "pass", name="governance-passed"):
+            package_task = package(
+                params=params,
+                policy=policy,
+                run_id=RUN_ID,
+                model=train_task.outputs["model"],
+                model_card=govern_task.outputs["model_card"],
+                model_card_json=govern_task.outputs["model_card_json"],
+                provenance=govern_task.outputs["provenance"],
+                governance_report=govern_task.outputs["governance_report"],
+                governance_html=govern_task.outputs["governance_html"],
+                datasheet=govern_task.outputs["datasheet"],
+                technical_file=govern_task.outputs["technical_file"],
+                raw_data=ingest_task.outputs["raw_data"],
+                predictions=evaluate_task.outputs["predictions"],
+            )
+        for task in (ingest_task, validate_data_task, train_task, evaluate_task, govern_task, package_task):
+            _cluster_env(task, retries)
+
+    return training_pipeline
+
+
+training_pipeline = define_training_pipeline()  # what compile and submit send to a cluster
 
 
 def pipeline_arguments(settings: Settings, policy: Policy) -> dict[str, str]:

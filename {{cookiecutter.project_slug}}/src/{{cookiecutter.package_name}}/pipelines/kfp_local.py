@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import ProjectError
 from ..governance.policy import Policy
 from ..settings import Settings
-from .kfp import pipeline_arguments, training_pipeline
+from .kfp import define_training_pipeline, pipeline_arguments
 
 LOCAL_ROOT = Path("artifacts/kfp")  # kfp.local's pipeline_root: one folder per run
 
@@ -54,10 +54,10 @@ def run_local(settings: Settings, policy: Policy, root: Path = LOCAL_ROOT) -> Lo
         with log.open("w", encoding="utf-8") as stream, _logging_to(stream), warnings.catch_warnings():
             # The image name is not a Python image; harmless here, tasks use this interpreter.
             warnings.filterwarnings("ignore", message="You may be attemping", category=RuntimeWarning)
-            # Requests, limits and retries are for a cluster (kfp.py RESOURCES); locally they do nothing.
+            # Requests and limits are for a cluster (kfp.py RESOURCES); locally they do nothing.
             warnings.filterwarnings("ignore", message=r"Task '.*': settings .* have no effect in the current")
             try:
-                training_pipeline(**pipeline_arguments(settings, policy))
+                define_training_pipeline(retries=0)(**pipeline_arguments(settings, policy))
             except RuntimeError as exc:
                 failure = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
     finally:
