@@ -1,9 +1,12 @@
 """Explainability and robustness: importance per input, and a gate on decisions that flip."""
 
 import joblib
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
 
 from conftest import edit_policy, prepare
 from {{ cookiecutter.package_name }}.errors import GateFailed, ProjectError
@@ -80,3 +83,40 @@ def test_importance_shuffles_at_most_max_rows_and_keeps_the_ranking(settings, po
     assert full["rows"] == len(test_rows) > 400 and capped["rows"] == 400, (full["rows"], capped["rows"])
     assert set(capped["features"]) == set(full["features"]), capped["features"]
     assert set(list(capped["features"])[:2]) == set(list(full["features"])[:2]), (capped, full)
+
+
+@pytest.mark.parametrize("max_rows", [explain.MAX_ROWS, 400])
+def test_importance_equals_scikit_learns_permutation_importance(settings, policy, monkeypatch, max_rows):
+    # given a trained model and its held-out rows
+    prepare(settings, policy)
+    frame = read_csv(settings.paths.raw_data)
+    _, test_rows = split(frame, settings.data)
+    model = joblib.load(settings.paths.model)
+    columns = feature_columns(frame, settings.data).columns
+    target = labels(test_rows, settings.data)
+    monkeypatch.setattr(explain, "MAX_ROWS", max_rows)
+    # when importance is computed here and by scikit-learn (the oracle) from the same seed
+    ours = explain.importance(model, test_rows, target, columns, settings.data.seed)["features"]
+    theirs = permutation_importance(
+        model,
+        test_rows[columns],
+        target,
+        scoring="roc_auc",
+        n_repeats=explain.REPEATS,
+        random_state=settings.data.seed,
+        max_samples=min(len(test_rows), max_rows),
+    )
+    # then every column's mean and spread agree
+    for column, mean, std in zip(columns, theirs.importances_mean, theirs.importances_std, strict=True):
+        assert ours[column] == {"mean": round(float(mean), 6), "std": round(float(std), 6)}, column
+
+
+def test_roc_auc_from_ranks_equals_scikit_learns_with_ties():
+    rng = np.random.default_rng(7)
+    for size in (2, 10, 1000):
+        positive = np.arange(size) % 2 == 0
+        rng.shuffle(positive)
+        scores = rng.integers(0, 5, size).astype(float)  # few values: many ties
+        assert explain.roc_auc(positive, scores) == pytest.approx(roc_auc_score(positive, scores), abs=1e-12)
+    with pytest.raises(ValueError, match="both classes"):
+        explain.roc_auc(np.ones(3, dtype=bool), np.arange(3.0))
