@@ -340,6 +340,25 @@ class LocalPipelineRun:
         return True, results
 
 
+def bind_signing_key(run: LocalPipelineRun) -> Path:
+    """Fill the signing-key (Secret) and signing-pub (ConfigMap) workspaces as `make
+    cluster-signing-key` makes them; return the trusted public key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (run.workspaces["signing-key"] / "release-signing.key").write_bytes(private)
+    (run.workspaces["signing-key"] / "release-signing.pub").write_bytes(public)
+    (run.workspaces["signing-pub"] / "release-signing.pub").write_bytes(public)
+    return run.workspaces["signing-pub"] / "release-signing.pub"
+
+
 @pytest.fixture(scope="module")
 def both_orchestrators(cookies_session) -> Path:
     from conftest import bake_with
@@ -351,12 +370,15 @@ def both_orchestrators(cookies_session) -> Path:
 def test_pipeline_run_releases_and_deploys_the_model_it_trained(
     both_orchestrators, tmp_path, kfp_host, run_id
 ):
-    # given a PipelineRun (with or without a KFP endpoint), run as the Pipeline wires it
+    # given a PipelineRun (with or without a KFP endpoint) with the cluster's signing key bound,
+    # run as the Pipeline wires it
     run = LocalPipelineRun(
         both_orchestrators,
         tmp_path,
         {"git-url": "https://git.example.com/x.git", "kfp-host": kfp_host},
-    ).run()
+    )
+    trusted = bind_signing_key(run)
+    run.run()
     # then every task ran and succeeded, the finally report included
     spec = run.pipeline["spec"]
     expected = dict.fromkeys([t["name"] for t in spec["tasks"] + spec["finally"]], "Succeeded")
@@ -375,6 +397,26 @@ def test_pipeline_run_releases_and_deploys_the_model_it_trained(
     assert json.loads((store / "champion.json").read_text())["version"] == version
     assert run.results["deploy"]["release"] == version
     assert run.results["deploy"]["storage-uri"].endswith(f"/releases/{version}")
+    # and package signed with the cluster's key: the copy in the store verifies with the trusted
+    # public key, as the InferenceService's server checks it
+    assert "no signing-key workspace bound" not in run.log, run.log[-4000:]
+    env = {**os.environ, "PYTHONPATH": str(source / "src")}
+    verified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            package_of(both_orchestrators),
+            "verify",
+            str(store / version),
+            "--key",
+            str(trusted),
+        ],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     calls = run.kubectl_log.read_text()
     assert "apply --filename artifacts/deploy/inferenceservice.yaml" in calls, calls
     applied = yaml.safe_load((source / "artifacts/deploy/inferenceservice.yaml").read_text())

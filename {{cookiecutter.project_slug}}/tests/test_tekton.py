@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.cli import cli
@@ -161,3 +162,93 @@ def test_trigger_signs_the_event_as_the_github_interceptor_checks():
     ((event, signature, body),) = seen
     assert status == 202 and event == "retrain"
     assert signature == "sha256=" + hmac.new(b"tok", body, hashlib.sha256).hexdigest(), signature
+
+
+def test_only_package_is_given_the_signing_secret_and_only_deploy_the_trusted_key():
+    from {{ cookiecutter.package_name }}.project import SLUG
+
+    # given the Pipeline and the runs that start it (the example run, the trigger's)
+    pipeline = load(TEKTON / "pipeline.yaml")[0]
+    bound = {
+        task["name"]: {b["workspace"] for b in task.get("workspaces", [])}
+        for task in pipeline["spec"]["tasks"] + pipeline["spec"].get("finally", [])
+    }
+    # then the private key reaches package alone, the public one deploy alone
+    assert [name for name, names in bound.items() if "signing-key" in names] == ["package"], bound
+    assert [name for name, names in bound.items() if "signing-pub" in names] == ["deploy"], bound
+    declared = {w["name"]: w for w in tasks()["ml-step"]["spec"]["workspaces"]}
+    assert declared["signing-key"].get("optional") and declared["signing-key"].get("readOnly"), declared
+    for name, task in tasks().items():
+        if name != "ml-step":
+            assert "signing-key" not in {w["name"] for w in task["spec"].get("workspaces", [])}, name
+    # and every run binds them to the Secret and the ConfigMap make cluster-signing-key creates
+    runs = (
+        load(TEKTON / "pipelinerun.yaml")
+        + load(TEKTON / "triggers/template.yaml")[0]["spec"]["resourcetemplates"]
+    )
+    for run in runs:
+        workspaces = {w["name"]: w for w in run["spec"]["workspaces"]}
+        assert workspaces["signing-key"]["secret"]["secretName"] == f"{SLUG}-signing", run["metadata"]
+        assert workspaces["signing-pub"]["configMap"]["name"] == f"{SLUG}-signing-pub", run["metadata"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"create secret generic {SLUG}-signing " in makefile and f"{SLUG}-signing-pub" in makefile
+
+
+def governed(settings, policy):
+    from conftest import prepare
+    from {{ cookiecutter.package_name }}.steps import run_step
+
+    prepare(settings, policy)
+    run_step("govern", settings, policy)
+
+
+def test_package_step_signs_with_the_key_in_the_signing_workspace(settings, policy, tmp_path):
+    from {{ cookiecutter.package_name }}.context import RunContext
+    from {{ cookiecutter.package_name }}.errors import ProjectError
+    from {{ cookiecutter.package_name }}.pipelines.tekton_step import SIGNING_KEY_FILE, run
+    from {{ cookiecutter.package_name }}.supply_chain import verify_release
+    from {{ cookiecutter.package_name }}.supply_chain.dsse import load_or_create_key
+
+    # given a governed run and the Secret's folder (both halves), as the signing-key workspace
+    governed(settings, policy)
+    secret = tmp_path / "signing-key"
+    load_or_create_key(secret / SIGNING_KEY_FILE)
+    other = tmp_path / "other"
+    load_or_create_key(other / SIGNING_KEY_FILE)
+    environ = {"SIGNING_KEY_BOUND": "true", "SIGNING_KEY_PATH": str(secret)}
+    # when the package step runs as the Task runs it
+    summary = run("package", settings, policy, RunContext.from_environment(settings), environ)
+    # then the release verifies with the Secret's public half and not with another key,
+    # and no key was made in the checkout
+    release = Path(summary["release"])
+    verify_release(release, secret / "release-signing.pub")
+    with pytest.raises(ProjectError, match="signature does not verify"):
+        verify_release(release, other / "release-signing.pub")
+    assert not settings.supply_chain.signing_key.exists(), "package made a key of its own"
+
+
+def test_package_step_without_the_secret_warns_in_one_line_and_a_bound_empty_one_fails(
+    settings, policy, tmp_path, capsys
+):
+    from {{ cookiecutter.package_name }}.context import RunContext
+    from {{ cookiecutter.package_name }}.errors import ProjectError
+    from {{ cookiecutter.package_name }}.pipelines.tekton_step import run
+
+    governed(settings, policy)
+    capsys.readouterr()
+    context = RunContext.from_environment(settings)
+    # when the Secret is bound but holds no key: one line naming what to do, nothing released
+    with pytest.raises(ProjectError, match="make cluster-signing-key") as failed:
+        run(
+            "package",
+            settings,
+            policy,
+            context,
+            {"SIGNING_KEY_BOUND": "true", "SIGNING_KEY_PATH": str(tmp_path)},
+        )
+    assert "\n" not in str(failed.value)
+    # when it is not bound: today's local key, and one warning line that says so
+    run("package", settings, policy, context, {"SIGNING_KEY_BOUND": "false", "SIGNING_KEY_PATH": ""})
+    warned = [line for line in capsys.readouterr().err.splitlines() if "signing-key" in line]
+    assert len(warned) == 1 and "deploy will not trust" in warned[0], warned
+    assert settings.supply_chain.signing_key.is_file()

@@ -22,8 +22,13 @@ from ..lineage.runs import as_dict
 from ..project import SLUG
 from ..settings import Settings
 from ..steps import BY_NAME, run_step
+from ..supply_chain.dsse import public_key_path
 
 STORE = f"{SLUG}/releases"  # the releases folder in the model store (tasks/deploy.yaml publishes there)
+# The cluster's release-signing key: the Secret <slug>-signing, bound to package alone as the
+# signing-key workspace, holds both halves under these names (make cluster-signing-key).
+SIGNING_KEY_FILE = "release-signing.key"
+SIGNING_SECRET = f"{SLUG}-signing"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,32 @@ RESULTS: dict[str, tuple[Result, ...]] = {
 }
 
 
+def cluster_signing(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """The settings package signs with: the cluster's key when the signing-key workspace is bound.
+
+    Unbound, package signs as it does on a laptop, with a key made in this
+    run's fresh checkout: said in one warning line, since deploy trusts only
+    the cluster's key and will refuse such a release.
+    """
+    if environ.get("SIGNING_KEY_BOUND") != "true":
+        click.echo(
+            f"package: warning: no signing-key workspace bound (Secret {SIGNING_SECRET}): signing with "
+            f"{settings.supply_chain.signing_key}, a key made for this run that deploy will not trust",
+            err=True,
+        )
+        return settings
+    key = Path(environ.get("SIGNING_KEY_PATH", "")) / SIGNING_KEY_FILE
+    for path in (key, public_key_path(key)):
+        if not path.is_file():
+            raise ProjectError(
+                f"{path}: not in the signing-key workspace: create the Secret {SIGNING_SECRET} "
+                "with both halves (make cluster-signing-key)"
+            )
+    return settings.model_copy(
+        update={"supply_chain": settings.supply_chain.model_copy(update={"signing_key": key})}
+    )
+
+
 def run(step: str, settings, policy, context: RunContext, environ: Mapping[str, str] = os.environ) -> dict:
     """Run `step` as the Task does and write its results; return its summary.
 
@@ -65,6 +96,8 @@ def run(step: str, settings, policy, context: RunContext, environ: Mapping[str, 
         # one in service, in the model store (laid out as deploy's publish writes it).
         store = Path(models) / STORE
         settings = settings.model_copy(update={"paths": settings.paths.model_copy(update={"release": store})})
+    if step == "package":
+        settings = cluster_signing(settings, environ)
     try:
         summary = as_dict(run_step(step, settings, policy, context))
     except GateFailed as failed:

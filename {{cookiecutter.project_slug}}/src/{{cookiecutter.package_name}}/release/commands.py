@@ -128,14 +128,23 @@ def rollback(app: App, reason: str, root: Path | None, allow_revoked: str | None
 )
 @click.option("--release", "version", help="The release to publish (default: the local champion).")
 @click.option("--reason", "-m", required=True, help="Why: recorded in the model store's release log.")
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Publish only a release that verifies with this trusted public key "
+    f"(the deploy Task passes the cluster's, from the ConfigMap {SLUG}-signing-pub).",
+)
 @allow_revoked_option
 @click.pass_obj
-def publish(app: App, target: Path, version: str | None, reason: str, allow_revoked: str | None) -> None:
+def publish(
+    app: App, target: Path, version: str | None, reason: str, key: Path | None, allow_revoked: str | None
+) -> None:
     """Copy a release to the model store and make it the champion there (the deploy Task's first step).
 
-    The release this checkout governed must also pass the regression gate
-    against the store's champion (the model in service), which govern could
-    not see from a fresh checkout.
+    With --key, a release that does not verify with that public key is refused
+    before anything is copied. The release this checkout governed must also
+    pass the regression gate against the store's champion (the model in
+    service), which govern could not see from a fresh checkout.
     """
     from ..files import read_json
     from ..release import champion, version_of
@@ -144,6 +153,8 @@ def publish(app: App, target: Path, version: str | None, reason: str, allow_revo
     from ..steps.govern import regression_against
 
     override_reason(allow_revoked)
+    if key is not None and not key.is_file():
+        raise ProjectError(f"{key}: no such public key: nothing published to {target}")
     settings = app.settings()
     local = settings.paths.release
     chosen = version or champion(local)
@@ -154,7 +165,7 @@ def publish(app: App, target: Path, version: str | None, reason: str, allow_revo
             raise ProjectError("\n".join([*failed, f"nothing published to {target}"]))
 
     def move(folder: Path) -> dict:
-        released, entry = publish_release(local, folder, version, reason, allow_revoked)
+        released, entry = publish_release(local, folder, version, reason, allow_revoked, key)
         return entry or {"version": released.version, "previous": released.version}
 
     entry = _move_alias(app, "publish", move, target)
@@ -188,17 +199,33 @@ def publish(app: App, target: Path, version: str | None, reason: str, allow_revo
     "--image",
     help="Serve with this image (repository@sha256:digest, as the pipeline built it), not the template's.",
 )
+@click.option(
+    "--allow-revoked",
+    metavar="REASON",
+    help="Let the server serve a release forget revoked, for this reason (passed to serve; off by default).",
+)
 @click.pass_obj
 def deploy_manifest(
-    app: App, root: Path | None, template: Path, output: Path, result_file: Path | None, image: str | None
+    app: App,
+    root: Path | None,
+    template: Path,
+    output: Path,
+    result_file: Path | None,
+    image: str | None,
+    allow_revoked: str | None,
 ) -> None:
     """Write the InferenceService pinned to the champion, with the canary share from params.yaml."""
     from ..release.publish import render_inference_service
+    from ..release.revocation import override_reason
+
+    override_reason(allow_revoked)
 
     settings = app.settings()
     percent = settings.release.canary_traffic_percent
     releases = root or settings.paths.release
-    version, path = render_inference_service(template, releases, percent, output, SLUG, image=image)
+    version, path = render_inference_service(
+        template, releases, percent, output, SLUG, image=image, allow_revoked=allow_revoked
+    )
     if result_file is not None:
         result_file.write_text(version, encoding="utf-8")
     share = "all traffic" if percent == 100 else f"{percent}% of traffic (canary)"

@@ -16,11 +16,13 @@ import yaml
 
 from ..errors import ProjectError
 from ..files import atomic_path
+from ..supply_chain.attestation import SIGNING_LOG, release_log_path, signing_log_text
 from .champion import champion, promote
 from .revocation import check_not_revoked
 from .store import DIR_MODE, FILE_MODE, Release, check_version, load_release
 
 STORAGE_URI = "STORAGE_URI"  # KServe's storage initializer mounts this at /mnt/models
+ALLOW_REVOKED = "--allow-revoked"  # serve's option, set per release by deploy-manifest
 IMAGE_BY_DIGEST = re.compile(r"[a-z0-9][a-z0-9._:/-]*@sha256:[0-9a-f]{64}")
 
 
@@ -42,6 +44,13 @@ def copy_release(source: Release, target_root: Path) -> Release:
         for path in source.folder.iterdir():
             shutil.copyfile(path, staging / path.name)
             os.chmod(staging / path.name, FILE_MODE)
+        # The store's log holds its own promotions, not the package entry this
+        # release was signed after: the copy carries that part of its log along.
+        if not (staging / SIGNING_LOG).is_file():
+            text = signing_log_text(source.folder, release_log_path(source.folder))
+            if text is not None:
+                (staging / SIGNING_LOG).write_text(text, encoding="utf-8")
+                os.chmod(staging / SIGNING_LOG, FILE_MODE)
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
@@ -51,19 +60,33 @@ def copy_release(source: Release, target_root: Path) -> Release:
 
 
 def publish(
-    local_root: Path, target_root: Path, version: str | None, reason: str, allow_revoked: str | None = None
+    local_root: Path,
+    target_root: Path,
+    version: str | None,
+    reason: str,
+    allow_revoked: str | None = None,
+    public_key: Path | None = None,
 ) -> tuple[Release, dict | None]:
     """Copy release `version` (default: the local champion) to `target_root` and make it champion there.
 
     A version that is not here but already in the store is promoted there as it is.
     A release `forget` revoked is refused, before anything is copied, unless
-    `allow_revoked` says why.
+    `allow_revoked` says why. With `public_key`, a release that does not verify
+    with it (signature, digests, release log) is refused, before anything is copied.
     """
     version = check_version(version) if version else champion(local_root)
     if version is None:
         raise ProjectError(f"no champion in {local_root} and no --release given: nothing to publish")
     local = Path(local_root) / version
-    check_not_revoked(local if local.is_dir() else Path(target_root) / version, allow_revoked)
+    chosen = local if local.is_dir() else Path(target_root) / version
+    if public_key is not None and chosen.is_dir():
+        from ..supply_chain.verify import verify_release
+
+        try:
+            verify_release(chosen, public_key)
+        except ProjectError as exc:
+            raise type(exc)(f"{exc}; nothing published to {target_root}") from None
+    check_not_revoked(chosen, allow_revoked)
     if local.is_dir():
         release = copy_release(load_release(local), target_root)
     elif (Path(target_root) / version).is_dir():
@@ -84,7 +107,13 @@ def _predictor_container(manifest: dict, template: Path) -> dict:
 
 
 def render_inference_service(
-    template: Path, releases: Path, canary_percent: int, output: Path, project: str, image: str | None = None
+    template: Path,
+    releases: Path,
+    canary_percent: int,
+    output: Path,
+    project: str,
+    image: str | None = None,
+    allow_revoked: str | None = None,
 ) -> tuple[str, Path]:
     """The InferenceService pinned to the champion of `releases`: a new release is a new KServe revision.
 
@@ -92,7 +121,8 @@ def render_inference_service(
     `<root>/<version>`. Below 100, canaryTrafficPercent sends that share of
     traffic to the new revision and the rest to the one before. `image`, when
     given, replaces the predictor's image (the pipeline passes the one it built,
-    by digest).
+    by digest). `allow_revoked`, when given, lets the server serve a release
+    `forget` revoked, for that reason (serve --allow-revoked); by default it refuses.
     """
     version = champion(releases)
     if version is None:
@@ -107,6 +137,11 @@ def render_inference_service(
         if not IMAGE_BY_DIGEST.fullmatch(image):
             raise ProjectError(f"--image {image!r} is not repository@sha256:<64 hex digits>")
         container["image"] = image
+    if allow_revoked:
+        args = [str(arg) for arg in container.get("args", [])]
+        if ALLOW_REVOKED in args:  # one reason only: the one given now
+            del args[args.index(ALLOW_REVOKED) : args.index(ALLOW_REVOKED) + 2]
+        container["args"] = [*args, ALLOW_REVOKED, allow_revoked]
     for entry in container["env"]:
         if entry.get("name") == STORAGE_URI:
             entry["value"] = f"{str(entry['value']).rstrip('/')}/{version}"

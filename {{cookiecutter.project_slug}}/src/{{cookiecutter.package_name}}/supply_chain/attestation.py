@@ -1,6 +1,7 @@
 """Sign a release folder: SBOM, ML-BOM, a DSSE-signed provenance, one release-log entry."""
 
 import copy
+import json
 from pathlib import Path
 
 from .. import __version__
@@ -14,11 +15,35 @@ ENVELOPE = "provenance.dsse.json"
 SBOM_FILE = "sbom.cdx.json"
 MLBOM_FILE = "mlbom.cdx.json"
 LOG_FILE = "release-log.jsonl"
+# In a copy of the release (the cluster's model store): the release log it was signed
+# into, up to its own package entry. The store's own log records promotions only.
+SIGNING_LOG = "signing-log.jsonl"
 
 
 def release_log_path(release: Path) -> Path:
     """Where the release log of `release` lives: beside the release folder."""
     return Path(release).parent / LOG_FILE
+
+
+def signing_log_text(release: Path, log: Path) -> str | None:
+    """The lines of `log` up to the package entry of `release`, or None when the log lacks it.
+
+    Its hashes chain up to the head the signed provenance pins, so this prefix
+    can be checked where the log it came from is not (a copy of the release).
+    """
+    if not (Path(release) / ENVELOPE).is_file() or not Path(log).is_file():
+        return None
+    attestation = sha256_file(Path(release) / ENVELOPE)
+    kept = []
+    for line in Path(log).read_text(encoding="utf-8").splitlines(keepends=True):
+        kept.append(line)
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return None  # an edited or torn log: verify names it; nothing to copy
+        if isinstance(entry, dict) and entry.get("attestation_sha256") == attestation:
+            return "".join(kept)
+    return None
 
 
 def environment_sbom() -> dict:

@@ -11,7 +11,7 @@ from ..errors import ProjectError
 from ..governance.provenance import sha256_file
 from ..release.revocation import REVOKED  # forget's mark: added after signing, outside the signature
 from . import dsse, release_log
-from .attestation import ENVELOPE, SBOM_FILE, recorded_sbom_sha256
+from .attestation import ENVELOPE, SBOM_FILE, SIGNING_LOG, recorded_sbom_sha256
 
 
 class VerificationFailed(ProjectError):
@@ -51,7 +51,7 @@ def verify_release(release: Path, public_key: Path, log: Path | None = None) -> 
         if sha256_file(release / name) != digest:
             raise VerificationFailed(f"{release / name}: sha256 differs from the signed provenance")
     for path in sorted(release.iterdir()):
-        if path.name not in (ENVELOPE, REVOKED) and path.name not in signed:
+        if path.name not in (ENVELOPE, REVOKED, SIGNING_LOG) and path.name not in signed:
             raise VerificationFailed(f"{path}: in the release but not in the signed provenance")
     subjects = {s["digest"]["sha256"] for s in statement.get("subject", [])}
     if not subjects & set(signed.values()):
@@ -59,7 +59,9 @@ def verify_release(release: Path, public_key: Path, log: Path | None = None) -> 
     if signed.get(SBOM_FILE) != recorded_sbom_sha256(statement):
         raise VerificationFailed(f"{release / SBOM_FILE}: not the SBOM govern recorded in the provenance")
 
-    log = Path(log) if log else release_log_path(release)
+    if log is None:  # a copy in the model store carries the log it was signed into
+        log = release / SIGNING_LOG if (release / SIGNING_LOG).is_file() else release_log_path(release)
+    log = Path(log)
     try:
         entries = release_log.verify_chain(log)
     except ProjectError as exc:
