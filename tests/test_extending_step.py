@@ -124,7 +124,9 @@ def test_a_step_added_as_the_docs_say_runs_and_keeps_the_manifests_in_step(bake)
 ESTIMATOR = """
 
 @estimator("gradient_boosting")
-def gradient_boosting(model: "ModelSettings") -> GradientBoostingClassifier:
+def gradient_boosting(model: "ModelSettings"):
+    from sklearn.ensemble import GradientBoostingClassifier
+
     return GradientBoostingClassifier(random_state=model.random_state, **model.options)
 """
 
@@ -153,7 +155,6 @@ def test_a_new_kind_and_a_new_step_added_as_the_docs_say_run_under_kfp_local(bak
     package = package_of(project)
     src = project / "src" / package
     models = src / "models.py"
-    edit(models, "from sklearn.ensemble import ", "from sklearn.ensemble import GradientBoostingClassifier, ")
     models.write_text(models.read_text() + ESTIMATOR)
     edit(project / "params.yaml", "  algorithm: logistic_regression", "  algorithm: gradient_boosting")
     edit(project / "params.yaml", "  options: {}", "  options: {n_estimators: 30, max_depth: 2}")

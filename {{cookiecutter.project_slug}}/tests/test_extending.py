@@ -29,6 +29,8 @@ def test_a_new_estimator_kind_joins_by_one_registered_function_and_the_pipeline_
     # given the recipe of docs/extending.md: one function registered under a new kind
     @models.estimator("gradient_boosting")
     def gradient_boosting(model):
+        from sklearn.ensemble import GradientBoostingClassifier
+
         return GradientBoostingClassifier(random_state=model.random_state, **model.options)
 
     _set_params(workdir, "model", algorithm="gradient_boosting", options={"n_estimators": 50, "max_depth": 2})

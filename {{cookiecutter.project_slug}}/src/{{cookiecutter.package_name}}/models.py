@@ -4,20 +4,22 @@ Each kind is a function that builds an unfitted scikit-learn classifier from
 the model settings, registered under its name with `@estimator("name")`. A new
 kind joins by adding one such function (here or in a module imported before
 the run); nothing else chooses between kinds. docs/extending.md shows how.
+
+Each function imports its estimator itself: reading params.yaml checks that
+the kind exists (settings, `validate`, the template's bake) without paying
+scikit-learn's import, seconds on a small machine.
 """
 
 from collections.abc import Callable
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-
 from .errors import ProjectError
-from .features import Features, preprocessor
 
 if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from .features import Features
     from .settings import ModelSettings
 
 Factory = Callable[["ModelSettings"], object]
@@ -45,14 +47,18 @@ def check_kind(kind: str) -> str:
 
 
 @estimator("logistic_regression")
-def logistic_regression(model: "ModelSettings") -> LogisticRegression:
+def logistic_regression(model: "ModelSettings"):
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(
         C=model.C, max_iter=model.max_iter, random_state=model.random_state, **model.options
     )
 
 
 @estimator("random_forest")
-def random_forest(model: "ModelSettings") -> RandomForestClassifier:
+def random_forest(model: "ModelSettings"):
+    from sklearn.ensemble import RandomForestClassifier
+
     return RandomForestClassifier(
         n_estimators=model.n_estimators,
         max_depth=model.max_depth,
@@ -61,8 +67,12 @@ def random_forest(model: "ModelSettings") -> RandomForestClassifier:
     )
 
 
-def build_model(features: Features, model: "ModelSettings") -> Pipeline:
+def build_model(features: "Features", model: "ModelSettings") -> "Pipeline":
     """Feature preparation plus the configured classifier, as one sklearn Pipeline."""
+    from sklearn.pipeline import Pipeline
+
+    from .features import preprocessor
+
     try:
         classifier = ESTIMATORS[check_kind(model.algorithm)](model)
     except TypeError as exc:  # an option in model.options the estimator does not take
