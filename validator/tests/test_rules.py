@@ -440,6 +440,18 @@ def test_validator_catches_seeded_tekton_defect_at_its_line(checks, project, rul
     assert {f[2] for f in findings} == {rule}, f"other rules fired too: {sorted(findings)}"
 
 
+# The baked Pipeline's train task, from its step param to its last workspace binding.
+TRAIN_BINDINGS = """\
+          value: train
+        - name: image
+          value: $(params.image)
+        - name: parent-run-id
+          value: $(context.pipelineRun.uid)
+      workspaces:
+        - name: source
+          workspace: source
+"""
+
 # rule, file, file text to write (None: keep), text to replace, replacement, marker
 OTHER_DEFECTS = [
     ("YAML-PARSE", "tekton/validator-fixture/broken.yaml", "a: 1\nb: c: 2\nd: 3\n", None, None, "b: c: 2"),
@@ -506,6 +518,15 @@ OTHER_DEFECTS = [
         "    minReplicas: 1\n    canaryTrafficPercent: 150\n",
         "canaryTrafficPercent",
     ),
+    # the release-signing key bound to train as well as package (train comes first in the file)
+    (
+        "SEC-SIGNING-KEY",
+        "tekton/pipeline.yaml",
+        None,
+        TRAIN_BINDINGS,
+        TRAIN_BINDINGS + "        - name: signing-key\n          workspace: signing-key\n",
+        "workspace: signing-key",
+    ),
     (
         "SUPPRESS-UNUSED",
         "scripts/extra.py",
@@ -561,6 +582,43 @@ def test_validator_catches_seeded_file_defect_at_its_line(
     expected = (rel, line_of(text, marker), rule)
     assert expected in findings, f"expected {expected}, got {sorted(findings)}"
     assert {f[2] for f in findings} == {rule}, f"other rules fired too: {sorted(findings)}"
+
+
+def test_signing_key_is_caught_under_another_workspace_backed_by_its_secret(checks, project):
+    # given the run backing a second Pipeline workspace with the signing Secret, bound to train as models
+    edit(
+        project,
+        "tekton/pipelinerun.yaml",
+        "    - name: signing-pub\n",
+        f"    - name: keys\n      secret:\n        secretName: {project.name}-signing\n"
+        "    - name: signing-pub\n",
+    )
+    edit(
+        project,
+        "tekton/pipeline.yaml",
+        "\n  workspaces:\n",
+        "\n  workspaces:\n    - name: keys\n      optional: true\n",
+    )
+    text = edit(
+        project,
+        "tekton/pipeline.yaml",
+        TRAIN_BINDINGS,
+        TRAIN_BINDINGS + "        - name: models\n          workspace: keys\n",
+    )
+    # when validated, then the key is reported where train binds it, and nothing else
+    findings = found(checks, project)
+    expected = ("tekton/pipeline.yaml", line_of(text, "workspace: keys"), "SEC-SIGNING-KEY")
+    assert findings == {expected}, f"expected {expected}, got {sorted(findings)}"
+    # and a suppression on that line silences it, as for every rule
+    edit(
+        project,
+        "tekton/pipeline.yaml",
+        "workspace: keys\n",
+        "workspace: keys  # mlops-validate: ignore[SEC-SIGNING-KEY]\n",
+    )
+    report = checks.check(project)
+    assert report.findings == [], report.findings
+    assert [f.rule for f in report.suppressed] == ["SEC-SIGNING-KEY"], report.suppressed
 
 
 def test_every_rule_has_a_seeded_defect_test(checks):
