@@ -75,13 +75,15 @@ def test_pipeline_run_is_read_back_through_mlflow(bake):
 def test_tekton_pipeline_run_is_one_mlflow_run_with_the_settings_its_configmap_gives(bake, tmp_path):
     # given a Tekton project whose tracking ConfigMap names an experiment
     from mlflow import MlflowClient
-    from test_tekton import RUN_UID, LocalPipelineRun
+    from test_tekton import RUN_UID, LocalPipelineRun, bind_signing_key
 
     project = bake(orchestrators="tekton", experiment_tracking="mlflow")
     config = project / "tekton/tracking-config.yaml"
     config.write_text(config.read_text().replace("EXPERIMENT_NAME: mlops-demo", "EXPERIMENT_NAME: team"))
     # when a PipelineRun runs every Task, each in its own process, as Tekton would
-    run = LocalPipelineRun(project, tmp_path, {"git-url": "https://git.example.com/x.git"}).run()
+    run = LocalPipelineRun(project, tmp_path, {"git-url": "https://git.example.com/x.git"})
+    bind_signing_key(run)  # the Secret and ConfigMap `make cluster-signing-key` makes
+    run = run.run()
     assert run.status["package"] == "Succeeded", run.log[-6000:]
     # then the Tasks found one another's MLflow run in the shared workspace: one run, finished
     source = run.workspaces["source"]
