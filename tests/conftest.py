@@ -9,6 +9,7 @@ real `pip install` of a baked project.
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -81,9 +82,34 @@ def bake_with(cookies, **context: str) -> Path:
     return Path(result.project_path)
 
 
+@pytest.fixture(scope="session")
+def baked_once(cookies_session):
+    """The bake of each set of answers, made once a session (a worker's, under xdist)."""
+    bakes: dict[tuple, Path] = {}
+
+    def baked(**context: str) -> Path:
+        key = tuple(sorted(context.items()))
+        if key not in bakes:
+            bakes[key] = bake_with(cookies_session, **context)
+        return bakes[key]
+
+    return baked
+
+
 @pytest.fixture
-def bake(cookies):
-    return lambda **context: bake_with(cookies, **context)
+def bake(baked_once, tmp_path):
+    """A fresh copy of the bake with these answers, the test's own to change.
+
+    Rendering is deterministic, so a copy is the bake; the bake itself (hooks,
+    pruning, the validator) runs once per answers and session, not per test.
+    """
+    copies = itertools.count()
+
+    def bake_copy(**context: str) -> Path:
+        baked = baked_once(**context)
+        return Path(shutil.copytree(baked, tmp_path / f"bake-{next(copies)}" / baked.name, symlinks=True))
+
+    return bake_copy
 
 
 @pytest.fixture(scope="session")

@@ -94,8 +94,11 @@ def test_workshop_labs_run_as_written(tmp_path):
     env = {**os.environ, "TEMPLATE": str(TEMPLATE), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     env.pop("VIRTUAL_ENV", None)
     cwd = tmp_path
+    lines = to_run(TEMPLATE / "reference-docs" / "workshop.md")
+    # (the whole suite of the workshop preset runs here, and only here: test_generated_project.py)
+    assert "workshop-minimal.yaml" in lines[0] and "make test" in lines, lines
     # when every lab command runs in order (cd moves on, as in a terminal)
-    for line in to_run(TEMPLATE / "reference-docs" / "workshop.md"):
+    for line in lines:
         if line.startswith("cd "):
             cwd = cwd / line[3:].strip()
             continue

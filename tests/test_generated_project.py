@@ -7,25 +7,47 @@ from importlib import metadata
 
 import pytest
 import tomllib
-from conftest import option_matrix, overlay_venv, run_in, run_project
+import yaml
+from conftest import CHOICES, TEMPLATE, overlay_venv, run_in, run_project
 from packaging.requirements import Requirement
 
+# A whole baked suite is the slowest thing here, so it runs for few configurations:
+# these two and the workshop preset, whose lab runs `make test` as the guide says
+# (tests/test_docs.py). Between them they take every choice of every option but the
+# licence, which changes the LICENSE file alone (the pairwise bakes cover it). The
+# first, with Kubeflow and MLflow, also runs the baked slow tests (kfp.local runs,
+# serve as a process).
+WHOLE_SUITES = [
+    {
+        "orchestrators": "tekton-and-kfp",
+        "lineage_transport": "http",
+        "experiment_tracking": "mlflow",
+        "data_versioning": "dvc",
+        "ci": "github-actions",
+        "governance_profile": "standard",
+    },
+    {
+        "orchestrators": "kfp",
+        "lineage_transport": "console",
+        "experiment_tracking": "mlflow",
+        "data_versioning": "none",
+        "ci": "gitlab-ci",
+        "governance_profile": "strict",
+    },
+]
+WORKSHOP = TEMPLATE / "reference-docs" / "presets" / "workshop-minimal.yaml"
 
-def runs_slow_tests(config: dict) -> bool:
-    """One configuration with KFP and MLflow runs the baked slow tests (the kfp.local runs);
-    the others run the rest, so the same slow runs are not repeated per configuration."""
-    with_kfp_and_mlflow = [
-        c for c in option_matrix() if c["orchestrators"] != "tekton" and c["experiment_tracking"] == "mlflow"
-    ]
-    slow_config = with_kfp_and_mlflow[0] if with_kfp_and_mlflow else None
-    return not config or config == slow_config
+
+def test_the_whole_suites_take_every_choice_of_every_option_but_the_licence():
+    workshop = yaml.safe_load(WORKSHOP.read_text())["default_context"]
+    configs = [*WHOLE_SUITES, workshop]
+    for option, values in CHOICES.items():
+        if option != "license":
+            assert {config[option] for config in configs} == set(values), option
 
 
-def test_one_matrix_configuration_runs_the_baked_slow_tests():
-    slow = [config for config in option_matrix() if runs_slow_tests(config)]
-    assert len(slow) == 1, f"configurations running the slow tests: {slow}"
-
-
+@pytest.mark.slow
+@pytest.mark.parametrize("config", WHOLE_SUITES, ids=lambda c: "-".join(c.values()))
 def test_baked_project_tests_pass(config, bake, monkeypatch):
     project = bake(**config)
     # from a shell set up for real servers (nothing listens on port 9): the baked tests
@@ -34,7 +56,7 @@ def test_baked_project_tests_pass(config, bake, monkeypatch):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv(f"{project.name.replace('-', '_').upper()}_PARENT_RUN_ID", "someone-elses-run")
     # (network tests need the package index's audit service: CI runs them, not this suite)
-    marker = "not network" if runs_slow_tests(config) else "not slow and not network"
+    marker = "not network" if config is WHOLE_SUITES[0] else "not slow and not network"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marker]
     result = run_in(project, *command, check=False)
     assert result.returncode == 0, f"baked tests failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
