@@ -47,16 +47,16 @@ def test_the_whole_suites_take_every_choice_of_every_option_but_the_licence():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config", WHOLE_SUITES, ids=lambda c: "-".join(c.values()))
-def test_baked_project_tests_pass(config, bake, monkeypatch):
-    project = bake(**config)
+@pytest.mark.parametrize("answers", WHOLE_SUITES, ids=lambda c: "-".join(c.values()))
+def test_baked_project_tests_pass(answers, bake, monkeypatch):
+    project = bake(**answers)
     # from a shell set up for real servers (nothing listens on port 9): the baked tests
     # must neither send to them nor depend on them
     for name in ("OPENLINEAGE_URL", "MLFLOW_TRACKING_URI"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv(f"{project.name.replace('-', '_').upper()}_PARENT_RUN_ID", "someone-elses-run")
     # (network tests need the package index's audit service: CI runs them, not this suite)
-    marker = "not network" if config is WHOLE_SUITES[0] else "not slow and not network"
+    marker = "not network" if answers is WHOLE_SUITES[0] else "not slow and not network"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marker]
     result = run_in(project, *command, check=False)
     assert result.returncode == 0, f"baked tests failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"

@@ -360,18 +360,25 @@ def bind_signing_key(run: LocalPipelineRun) -> Path:
 
 
 @pytest.fixture(scope="module")
-def both_orchestrators(cookies_session) -> Path:
-    from conftest import bake_with
+def both_orchestrators(baked_once, tmp_path_factory) -> Path:
+    baked = baked_once(orchestrators="tekton-and-kfp")
+    return Path(shutil.copytree(baked, tmp_path_factory.mktemp("both") / baked.name, symlinks=True))
 
-    return bake_with(cookies_session, orchestrators="tekton-and-kfp")
+
+ML_STEPS = {"ingest", "validate-data", "train", "evaluate", "govern", "package"}
 
 
-@pytest.mark.parametrize(("kfp_host", "run_id"), [("http://kfp:8888", "run-0001"), ("", "")])
-def test_pipeline_run_releases_and_deploys_the_model_it_trained(
-    both_orchestrators, tmp_path, kfp_host, run_id
-):
-    # given a PipelineRun (with or without a KFP endpoint) with the cluster's signing key bound,
-    # run as the Pipeline wires it
+@pytest.mark.parametrize(
+    ("kfp_host", "run_id", "tracking"), [("http://kfp:8888", "run-0001", "none"), ("", "", "mlflow")]
+)
+def test_pipeline_run_releases_and_deploys_the_model_it_trained(bake, tmp_path, kfp_host, run_id, tracking):
+    # given a project (with MLflow, its tracking ConfigMap naming an experiment, or without)
+    both_orchestrators = bake(orchestrators="tekton-and-kfp", experiment_tracking=tracking)
+    if tracking == "mlflow":
+        config = both_orchestrators / "tekton/tracking-config.yaml"
+        config.write_text(config.read_text().replace("EXPERIMENT_NAME: mlops-demo", "EXPERIMENT_NAME: team"))
+    # and a PipelineRun (with or without a KFP endpoint) with the cluster's signing key bound,
+    # run as the Pipeline wires it, each Task in its own process
     run = LocalPipelineRun(
         both_orchestrators,
         tmp_path,
@@ -438,6 +445,28 @@ def test_pipeline_run_releases_and_deploys_the_model_it_trained(
     assert {"ingest", "validate-data", "train", "evaluate", "govern", "package"} <= steps, steps
     assert {e["job"]["facets"]["jobType"]["integration"] for e in events} == {"TEKTON"}
     assert {e["run"]["facets"]["parent"]["run"]["runId"] for e in events} == {RUN_UID}
+    if tracking == "mlflow":
+        assert_one_mlflow_run(source, package_of(both_orchestrators), "team", events)
+
+
+def assert_one_mlflow_run(source: Path, package: str, experiment: str, events: list[dict]) -> None:
+    """The Tasks found one another's MLflow run in the shared workspace: one run, finished,
+    with the metrics and artifacts, and every ML step's lineage names it (publish, after
+    the pipeline, has no run of its own)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{source / 'mlruns/mlflow.db'}")
+    (recorded,) = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    assert recorded.info.status == "FINISHED"
+    assert recorded.data.tags["orchestrator"] == "TEKTON"
+    assert recorded.data.tags["openlineage.run_id"] == RUN_UID
+    metrics = json.loads((source / "artifacts/metrics/metrics.json").read_text())
+    assert {k: recorded.data.metrics[k] for k in metrics} == metrics
+    logged = {a.path for d in ("model", "governance") for a in client.list_artifacts(recorded.info.run_id, d)}
+    assert {"model/model.joblib", "governance/governance.json"} <= logged, logged
+    ml_steps = [e for e in events if e["job"]["name"] in ML_STEPS]
+    assert {e["job"]["name"] for e in ml_steps} == ML_STEPS, "a step sent no lineage"
+    assert {e["run"]["facets"][f"{package}_mlflow"]["runId"] for e in ml_steps} == {recorded.info.run_id}
 
 
 def test_pipeline_run_on_unfair_data_skips_release_and_deploy_but_reports(both_orchestrators, tmp_path):

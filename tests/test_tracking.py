@@ -11,7 +11,6 @@ import pytest
 import yaml
 from conftest import run_project
 
-ML_STEPS = {"ingest", "validate-data", "train", "evaluate", "govern", "package"}
 OFF = {"experiment_tracking": "none", "data_versioning": "none"}
 TRACES = {
     "experiment_tracking": re.compile(r"mlflow|mlruns", re.I),
@@ -70,37 +69,6 @@ def test_pipeline_run_is_read_back_through_mlflow(bake):
     events = [json.loads(x) for x in (project / "artifacts/lineage/events.jsonl").read_text().splitlines()]
     linked = [e["run"]["facets"].get("mlops_demo_mlflow", {}).get("runId") for e in events[1:]]
     assert set(linked) == {run.info.run_id}, linked
-
-
-def test_tekton_pipeline_run_is_one_mlflow_run_with_the_settings_its_configmap_gives(bake, tmp_path):
-    # given a Tekton project whose tracking ConfigMap names an experiment
-    from mlflow import MlflowClient
-    from test_tekton import RUN_UID, LocalPipelineRun, bind_signing_key
-
-    project = bake(orchestrators="tekton", experiment_tracking="mlflow")
-    config = project / "tekton/tracking-config.yaml"
-    config.write_text(config.read_text().replace("EXPERIMENT_NAME: mlops-demo", "EXPERIMENT_NAME: team"))
-    # when a PipelineRun runs every Task, each in its own process, as Tekton would
-    run = LocalPipelineRun(project, tmp_path, {"git-url": "https://git.example.com/x.git"})
-    bind_signing_key(run)  # the Secret and ConfigMap `make cluster-signing-key` makes
-    run = run.run()
-    assert run.status["package"] == "Succeeded", run.log[-6000:]
-    # then the Tasks found one another's MLflow run in the shared workspace: one run, finished
-    source = run.workspaces["source"]
-    client = MlflowClient(f"sqlite:///{source / 'mlruns/mlflow.db'}")
-    (recorded,) = client.search_runs([client.get_experiment_by_name("team").experiment_id])
-    assert recorded.info.status == "FINISHED"
-    assert recorded.data.tags["orchestrator"] == "TEKTON"
-    assert recorded.data.tags["openlineage.run_id"] == RUN_UID
-    metrics = json.loads((source / "artifacts/metrics/metrics.json").read_text())
-    assert {k: recorded.data.metrics[k] for k in metrics} == metrics
-    logged = {a.path for d in ("model", "governance") for a in client.list_artifacts(recorded.info.run_id, d)}
-    assert {"model/model.joblib", "governance/governance.json"} <= logged, logged
-    # and every ML step's lineage names it (publish, after the pipeline, has no run of its own)
-    events = [json.loads(x) for x in (source / "artifacts/lineage/events.jsonl").read_text().splitlines()]
-    ml_steps = [e for e in events if e["job"]["name"] in ML_STEPS]
-    assert {e["job"]["name"] for e in ml_steps} == ML_STEPS, "a step sent no lineage"
-    assert {e["run"]["facets"]["mlops_demo_mlflow"]["runId"] for e in ml_steps} == {recorded.info.run_id}
 
 
 def git(project: Path, *args: str) -> None:
