@@ -48,7 +48,9 @@ def test_the_whole_suites_take_every_choice_of_every_option_but_the_licence():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("answers", WHOLE_SUITES, ids=lambda c: "-".join(c.values()))
-def test_baked_project_tests_pass(answers, bake, monkeypatch):
+def test_baked_project_tests_pass(answers, bake, monkeypatch, request):
+    if request.config.getoption("--fast") and answers is not WHOLE_SUITES[0]:
+        pytest.skip("--fast runs one whole suite")
     project = bake(**answers)
     # from a shell set up for real servers (nothing listens on port 9): the baked tests
     # must neither send to them nor depend on them
