@@ -16,10 +16,45 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+import yaml
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 CONTEXT = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 CHOICES = {k: v for k, v in CONTEXT.items() if isinstance(v, list) and not k.startswith("_")}
+
+
+# A whole baked suite is the slowest thing in this suite, so whole suites run for
+# three configurations that between them take every choice of every option but the
+# licence (it changes the LICENSE file alone; the pairwise bakes cover it), each
+# where a promise needs the suite anyway.
+WHOLE_SUITES = {
+    # tests/test_generated_project.py, with the baked slow tests (kfp.local, serve as a process)
+    "options": {
+        "orchestrators": "tekton-and-kfp",
+        "lineage_transport": "http",
+        "experiment_tracking": "mlflow",
+        "data_versioning": "dvc",
+        "ci": "github-actions",
+        "governance_profile": "strict",
+    },
+    # tests/test_own_data.py: the suite on a table the project adopted
+    "own data": {
+        "orchestrators": "kfp",
+        "lineage_transport": "console",
+        "experiment_tracking": "mlflow",
+        "data_versioning": "none",
+        "ci": "gitlab-ci",
+        "governance_profile": "standard",
+    },
+    # tests/test_docs.py: the workshop lab runs `make test` as the guide says
+    "workshop": {
+        key: value
+        for key, value in yaml.safe_load(
+            (TEMPLATE / "reference-docs" / "presets" / "workshop-minimal.yaml").read_text()
+        )["default_context"].items()
+        if key in CHOICES
+    },
+}
 
 
 def option_matrix() -> list[dict[str, str]]:

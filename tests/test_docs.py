@@ -95,7 +95,7 @@ def test_workshop_labs_run_as_written(tmp_path):
     env.pop("VIRTUAL_ENV", None)
     cwd = tmp_path
     lines = to_run(TEMPLATE / "reference-docs" / "workshop.md")
-    # (the whole suite of the workshop preset runs here, and only here: test_generated_project.py)
+    # (the workshop preset's whole suite runs here, and only here: conftest.WHOLE_SUITES)
     assert "workshop-minimal.yaml" in lines[0] and "make test" in lines, lines
     # when every lab command runs in order (cd moves on, as in a terminal)
     for line in lines:

@@ -7,59 +7,28 @@ from importlib import metadata
 
 import pytest
 import tomllib
-import yaml
-from conftest import CHOICES, TEMPLATE, overlay_venv, run_in, run_project
+from conftest import CHOICES, WHOLE_SUITES, overlay_venv, run_in, run_project
 from packaging.requirements import Requirement
-
-# A whole baked suite is the slowest thing here, so it runs for few configurations:
-# these two and the workshop preset, whose lab runs `make test` as the guide says
-# (tests/test_docs.py). Between them they take every choice of every option but the
-# licence, which changes the LICENSE file alone (the pairwise bakes cover it). The
-# first, with Kubeflow and MLflow, also runs the baked slow tests (kfp.local runs,
-# serve as a process).
-WHOLE_SUITES = [
-    {
-        "orchestrators": "tekton-and-kfp",
-        "lineage_transport": "http",
-        "experiment_tracking": "mlflow",
-        "data_versioning": "dvc",
-        "ci": "github-actions",
-        "governance_profile": "standard",
-    },
-    {
-        "orchestrators": "kfp",
-        "lineage_transport": "console",
-        "experiment_tracking": "mlflow",
-        "data_versioning": "none",
-        "ci": "gitlab-ci",
-        "governance_profile": "strict",
-    },
-]
-WORKSHOP = TEMPLATE / "reference-docs" / "presets" / "workshop-minimal.yaml"
 
 
 def test_the_whole_suites_take_every_choice_of_every_option_but_the_licence():
-    workshop = yaml.safe_load(WORKSHOP.read_text())["default_context"]
-    configs = [*WHOLE_SUITES, workshop]
     for option, values in CHOICES.items():
         if option != "license":
-            assert {config[option] for config in configs} == set(values), option
+            assert {answers[option] for answers in WHOLE_SUITES.values()} == set(values), option
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("answers", WHOLE_SUITES, ids=lambda c: "-".join(c.values()))
-def test_baked_project_tests_pass(answers, bake, monkeypatch, request):
-    if request.config.getoption("--fast") and answers is not WHOLE_SUITES[0]:
-        pytest.skip("--fast runs one whole suite")
-    project = bake(**answers)
+def test_baked_project_tests_pass(bake, monkeypatch):
+    # given the bake whose whole suite runs here (the others: conftest.WHOLE_SUITES)
+    project = bake(**WHOLE_SUITES["options"])
     # from a shell set up for real servers (nothing listens on port 9): the baked tests
     # must neither send to them nor depend on them
     for name in ("OPENLINEAGE_URL", "MLFLOW_TRACKING_URI"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     monkeypatch.setenv(f"{project.name.replace('-', '_').upper()}_PARENT_RUN_ID", "someone-elses-run")
-    # (network tests need the package index's audit service: CI runs them, not this suite)
-    marker = "not network" if answers is WHOLE_SUITES[0] else "not slow and not network"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marker]
+    # when every test runs, the slow ones included (network tests need the package
+    # index's audit service: CI runs them, not this suite), then all pass
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not network"]
     result = run_in(project, *command, check=False)
     assert result.returncode == 0, f"baked tests failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
 

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_in, run_project
+from conftest import WHOLE_SUITES, run_in, run_project
 
 
 def census(rows: int = 12000, seed: int = 11) -> pd.DataFrame:
@@ -79,8 +79,9 @@ def adopt(project, name: str, frame: pd.DataFrame, *args: str) -> None:
 
 @pytest.mark.slow
 def test_a_fair_table_is_adopted_run_tested_and_validated(bake):
-    # given a baked project and a census-like table with text labels, an ID and blanks
-    project = bake()
+    # given a baked project (its whole suite runs here only: conftest.WHOLE_SUITES) and a
+    # census-like table with text labels, an ID and blanks
+    project = bake(**WHOLE_SUITES["own data"])
     adopt(
         project,
         "census.csv",

@@ -82,6 +82,7 @@ def test_bad_data_stops_the_pipeline_before_training(workdir, corrupt, column):
     assert not (workdir / "artifacts/releases").exists(), "something was released from bad data"
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_the_repository_validator_finds_nothing_in_the_project():
     # given the validator this project pins (`make validate` installs it; see .pre-commit-config.yaml)
     pytest.importorskip("mlops_validator", reason="the repository validator is not installed: make validate")

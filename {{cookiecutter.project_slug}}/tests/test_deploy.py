@@ -5,6 +5,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -197,6 +198,7 @@ def other_key(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_deploy_publish_step_refuses_a_release_signed_by_another_key_with_one_line(project, tmp_path):
     # given a release signed with this project's key, and a cluster that trusts another
     models = tmp_path / "models"
@@ -210,6 +212,7 @@ def test_deploy_publish_step_refuses_a_release_signed_by_another_key_with_one_li
     assert not list(models.rglob("*")), "a release another key signed reached the model store"
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_deploy_publish_step_refuses_when_no_trusted_key_is_bound(project, tmp_path):
     # given no signing-pub workspace bound
     models = tmp_path / "models"
@@ -222,6 +225,7 @@ def test_deploy_publish_step_refuses_when_no_trusted_key_is_bound(project, tmp_p
     assert not list(models.rglob("*")), "an unverified release reached the model store"
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_deploy_publish_step_publishes_a_release_the_trusted_key_signed_and_the_copy_verifies(
     project, tmp_path
 ):

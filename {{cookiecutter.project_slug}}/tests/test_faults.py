@@ -63,6 +63,7 @@ def test_unwritable_output_folder_is_one_line(workdir):
     assert_one_line_error(invoke("train", "--model", "params.yaml/model.joblib"), "cannot write")
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_run_killed_mid_write_leaves_no_model_and_a_rerun_succeeds(workdir):
     assert invoke("ingest").exit_code == 0
     model = workdir / "artifacts/model/model.joblib"

@@ -258,6 +258,7 @@ def test_kfp_tasks_ask_for_every_setting_the_tekton_configmaps_hold():
 {%- endif %}
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_compile_gives_the_same_bytes_every_time(workdir, compiled):
     # given the IR compiled in this process; when a fresh process compiles it again
     result = run_cli(workdir, "compile", "--output", "again.yaml")
@@ -331,6 +332,7 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_submit_to_a_closed_port_is_one_line_and_exit_2(workdir, compiled):
     host = f"http://127.0.0.1:{closed_port()}"
     result = run_cli(workdir, "submit", "--host", host, "--package", str(compiled))
@@ -390,6 +392,7 @@ def fake_kfp():
         server.shutdown()
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_submit_sends_the_compiled_pipeline_to_the_kfp_api(workdir, compiled, fake_kfp):
     start, servers = fake_kfp
     host = start(as_kfp=True)
@@ -405,6 +408,7 @@ def test_submit_sends_the_compiled_pipeline_to_the_kfp_api(workdir, compiled, fa
     assert sent["platform_spec"] == platform, "the tasks' env did not reach the KFP API"
 
 
+@pytest.mark.slow  # a fresh interpreter (make test-all, CI)
 def test_submit_to_something_that_is_not_kfp_is_one_line_and_exit_2(workdir, compiled, fake_kfp):
     start, _ = fake_kfp
     host = start(as_kfp=False)
