@@ -139,12 +139,12 @@ def bake(baked_once, tmp_path):
     pruning, the validator) runs once per answers and session, not per test.
     """
     copies = itertools.count()
+    return lambda **context: copy_of(baked_once(**context), tmp_path / f"bake-{next(copies)}")
 
-    def bake_copy(**context: str) -> Path:
-        baked = baked_once(**context)
-        return Path(shutil.copytree(baked, tmp_path / f"bake-{next(copies)}" / baked.name, symlinks=True))
 
-    return bake_copy
+def copy_of(baked: Path, into: Path) -> Path:
+    """A copy of the baked project `baked` in folder `into`, under the project's own name."""
+    return Path(shutil.copytree(baked, into / baked.name, symlinks=True))
 
 
 @pytest.fixture(scope="session")

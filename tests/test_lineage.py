@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -12,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import package_of, run_in, run_project, shared_tool
+from conftest import copy_of, package_of, run_in, run_project, shared_tool
 from referencing import Registry, Resource
 
 
@@ -27,8 +26,7 @@ def conformance(events_file):
 @pytest.fixture(scope="module")
 def ran(baked_once, tmp_path_factory) -> Path:
     """A default bake whose pipeline has run once (govern passes), with no OPENLINEAGE_* from this shell."""
-    baked = baked_once()
-    project = Path(shutil.copytree(baked, tmp_path_factory.mktemp("ran") / baked.name, symlinks=True))
+    project = copy_of(baked_once(), tmp_path_factory.mktemp("ran"))
     assert run_clean(project, "run").returncode == 0
     return project
 

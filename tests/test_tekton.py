@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import package_of, shared_tool
+from conftest import copy_of, package_of, shared_tool
 
 WITH_TEKTON = ["tekton-and-kfp", "tekton"]
 VARIABLE = re.compile(r"\$\((params|workspaces|context)\.([A-Za-z0-9_.-]+)\)")
@@ -361,8 +361,7 @@ def bind_signing_key(run: LocalPipelineRun) -> Path:
 
 @pytest.fixture(scope="module")
 def both_orchestrators(baked_once, tmp_path_factory) -> Path:
-    baked = baked_once(orchestrators="tekton-and-kfp")
-    return Path(shutil.copytree(baked, tmp_path_factory.mktemp("both") / baked.name, symlinks=True))
+    return copy_of(baked_once(orchestrators="tekton-and-kfp"), tmp_path_factory.mktemp("both"))
 
 
 ML_STEPS = {"ingest", "validate-data", "train", "evaluate", "govern", "package"}

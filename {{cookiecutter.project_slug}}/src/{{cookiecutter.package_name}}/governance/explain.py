@@ -29,17 +29,18 @@ def importance(model, rows: pd.DataFrame, target: pd.Series, features: list[str]
     inputs = rows[features].reset_index(drop=True)
     positive = np.asarray(target) == model.classes_[1]
     baseline = roc_auc(positive, _scores(model, inputs))
-    # scikit-learn's draws: one seed for every column, then per column the same
-    # row sample and successive in-place shuffles of one index array.
-    column_seed = np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1)
+    # scikit-learn's draws: every column starts from one seed, so each draws the
+    # same row sample, then shuffles one index array in place, repeat after repeat.
+    random_state = np.random.RandomState(np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1))
     sample = min(len(inputs), MAX_ROWS)
+    picked = np.arange(len(inputs))
+    if sample < len(inputs):
+        picked = sample_without_replacement(len(inputs), sample, random_state=random_state)
+    base_rows, truth = inputs.iloc[picked].reset_index(drop=True), positive[picked]
+    after_sampling = random_state.get_state()
     by_feature = {}
     for feature in features:
-        random_state = np.random.RandomState(column_seed)
-        picked = np.arange(len(inputs))
-        if sample < len(inputs):
-            picked = sample_without_replacement(len(inputs), sample, random_state=random_state)
-        base_rows, truth = inputs.iloc[picked].reset_index(drop=True), positive[picked]
+        random_state.set_state(after_sampling)
         shuffled_values, order = base_rows[feature].to_numpy(), np.arange(sample)
         copies = []
         for _ in range(REPEATS):
