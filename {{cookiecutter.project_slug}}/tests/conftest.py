@@ -7,6 +7,7 @@ schema into the copies, whatever data the project adopted with init-data.
 Contract tests (test_contract.py) run on whatever params.yaml points at.
 """
 
+import functools
 import os
 import shutil
 import subprocess
@@ -17,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }} import sample_data
+from {{ cookiecutter.package_name }} import sample_data{% if cookiecutter.experiment_tracking == "mlflow" %}, tracking{% endif %}
 from {{ cookiecutter.package_name }}.context import ORCHESTRATOR_ENV, PARENT_RUN_ENV, RunContext
 from {{ cookiecutter.package_name }}.governance.policy import load_policy
 from {{ cookiecutter.package_name }}.pipelines.local import run_pipeline
-from {{ cookiecutter.package_name }}.settings import PARAMS_ENV, load_settings
+from {{ cookiecutter.package_name }}.settings import PARAMS_ENV, load_settings, read_yaml
 from {{ cookiecutter.package_name }}.steps import run_step
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,33 @@ def hermetic_env(monkeypatch):
     drop_caller_settings(monkeypatch)
 
 
+{% if cookiecutter.experiment_tracking == "mlflow" -%}
+@pytest.fixture(scope="session")
+def empty_mlflow_store(tmp_path_factory) -> Path:
+    """A local MLflow store with its tables made, once a session: making them takes seconds."""
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def new_local_stores_are_copies(empty_mlflow_store, monkeypatch):
+    """A local store the project makes during a test starts as a copy of empty_mlflow_store:
+    the same tables MLflow's migrations would make, without running them each time."""
+    uri_of = tracking.tracking_uri
+
+    def tracking_uri() -> str:
+        store = tracking.LOCAL_STORE / "mlflow.db"
+        if not os.environ.get(tracking.URI_ENV) and store.parent.is_dir() and not store.exists():
+            shutil.copyfile(empty_mlflow_store, store)
+        return uri_of()
+
+    monkeypatch.setattr(tracking, "tracking_uri", tracking_uri)
+
+
+{% endif -%}
 def copy_project(into: Path) -> Path:
     """params.yaml and governance/ copied into `into`, as they are; lineage to a file there.
 
@@ -62,13 +90,20 @@ def sample_project(into: Path) -> Path:
     tests that use it check the code, not the data the project adopted.
     """
     copy_project(into)
-    params = yaml.safe_load((into / "params.yaml").read_text())
-    params["data"].update(sample_data.SETTINGS)
-    (into / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    policy = yaml.safe_load((into / "governance/policy.yaml").read_text())
-    policy.update(data=sample_data.SCHEMA, performance={}, fairness={"gates": {}, "attributes": {}})
-    (into / "governance/policy.yaml").write_text(yaml.safe_dump(policy, sort_keys=False))
+    params, policy = sample_settings_and_policy()
+    (into / "params.yaml").write_text(params)
+    (into / "governance/policy.yaml").write_text(policy)
     return into
+
+
+@functools.cache
+def sample_settings_and_policy() -> tuple[str, str]:
+    """params.yaml and governance/policy.yaml as sample_project writes them (once a session)."""
+    params = read_yaml((PROJECT / "params.yaml").read_text())
+    params["data"].update(sample_data.SETTINGS)
+    policy = read_yaml((PROJECT / "governance/policy.yaml").read_text())
+    policy.update(data=sample_data.SCHEMA, performance={}, fairness={"gates": {}, "attributes": {}})
+    return yaml.safe_dump(params, sort_keys=False), yaml.safe_dump(policy, sort_keys=False)
 
 
 @pytest.fixture

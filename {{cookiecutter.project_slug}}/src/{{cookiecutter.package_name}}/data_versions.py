@@ -13,14 +13,14 @@ import yaml
 from openlineage.client.facet_v2 import dataset_version_dataset
 
 from .context import Extension
-from .settings import Settings
+from .settings import Settings, read_yaml
 
 
 @functools.cache
 def _dvc_outs(dvc_file: Path) -> frozenset[Path]:
     """The files dvc.yaml declares as stage outputs (so DVC versions them), resolved."""
     try:
-        stages = (yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}).get("stages") or {}
+        stages = (read_yaml(dvc_file.read_text(encoding="utf-8")) or {}).get("stages") or {}
     except (OSError, yaml.YAMLError):
         return frozenset()
     outs = set()

@@ -16,6 +16,7 @@ from openlineage.client.transport import get_default_factory
 
 from ..errors import ProjectError
 from ..project import SLUG
+from ..settings import read_yaml
 
 
 def namespace() -> str:
@@ -53,7 +54,7 @@ def transport_config() -> dict:
     """The transport: openlineage.yml, overridden by the environment."""
     path = Path(os.environ.get("OPENLINEAGE_CONFIG") or "openlineage.yml")
     try:
-        config = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+        config = (read_yaml(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
     except (OSError, yaml.YAMLError) as exc:
         raise ProjectError(f"{path} is not readable YAML: {exc}") from exc
     transport = dict(config.get("transport") or {})

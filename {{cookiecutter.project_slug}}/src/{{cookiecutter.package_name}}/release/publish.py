@@ -16,6 +16,7 @@ import yaml
 
 from ..errors import ProjectError
 from ..files import atomic_path
+from ..settings import read_yaml
 from ..supply_chain.attestation import SIGNING_LOG, release_log_path, signing_log_text
 from .champion import champion, promote
 from .revocation import check_not_revoked
@@ -129,7 +130,7 @@ def render_inference_service(
         raise ProjectError(f"no champion in {releases}: publish a release first")
     release = load_release(Path(releases) / version)
     try:
-        manifest = yaml.safe_load(Path(template).read_text(encoding="utf-8"))
+        manifest = read_yaml(Path(template).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ProjectError(f"{template} is not readable YAML: {exc}") from exc
     container = _predictor_container(manifest, template)
