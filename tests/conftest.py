@@ -93,6 +93,12 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("config", configs, ids=ids)
 
 
+def pytest_collection_modifyitems(items):
+    # The slow tests (whole baked suites, installs) first: xdist hands tests out in
+    # this order, so the workers end together on short tests, not one on a long one.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def temp_files_in_pytest_tmp(tmp_path_factory):
     """Temp files of this session go under pytest's tmp, which pytest prunes: cookiecutter

@@ -14,14 +14,14 @@ from .project import ENV_PREFIX
 PARAMS_ENV = f"{ENV_PREFIX}_PARAMS"
 DEFAULT_PARAMS = Path("params.yaml")
 ModelT = TypeVar("ModelT", bound=BaseModel)
-# libyaml's parser where PyYAML has it (its wheels do): the same documents, about
-# ten times faster than the pure-Python one, which the tests feel most.
+# libyaml's safe loader where PyYAML has it (its wheels do): the same documents,
+# about ten times faster than the pure-Python one, which the tests feel most.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(text: str):
     """`text` as yaml.safe_load reads it."""
-    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, C or Python
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  # nosec B506
 
 
 class _Strict(BaseModel):
