@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from .errors import ProjectError
 from .settings import DataSettings
@@ -25,6 +24,9 @@ def split(frame: pd.DataFrame, data: DataSettings) -> tuple[pd.DataFrame, pd.Dat
     """Deterministic, stratified train/test split shared by train and evaluate."""
     if data.target not in frame:
         raise ProjectError(f"the data has no column {data.target} (data.target in params.yaml)")
+    # imported here: ingest and validate-data read tables too, and scikit-learn takes seconds to load
+    from sklearn.model_selection import train_test_split
+
     return train_test_split(
         frame, test_size=data.test_size, random_state=data.seed, stratify=frame[data.target]
     )
