@@ -33,7 +33,7 @@ demo: $(BIN)/.installed  ## bake the default project, install it from its lock, 
 
 test: $(BIN)/.installed  ## lint the template, bake every option, run the baked projects' tests
 	$(BIN)/ruff check cookiecutter_mlops_reference hooks tests scripts benchmarks validator local_extensions.py
-	$(BIN)/python -m pytest -n 2 --durations=15
+	$(BIN)/python -m pytest -n 2 --maxschedchunk 1 --durations=15
 
 test-thorough: $(BIN)/.installed  ## the hostile-input property test with 3,000 examples instead of 100
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_hostile_input.py

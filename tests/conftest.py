@@ -94,8 +94,9 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(items):
-    # The slow tests (whole baked suites, installs) first: xdist hands tests out in
-    # this order, so the workers end together on short tests, not one on a long one.
+    # The slow tests (whole baked suites, installs) first, and `make test` has xdist hand
+    # tests out one at a time (--maxschedchunk 1), so the workers end together on short
+    # tests, not one on a long one while the other waits.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
