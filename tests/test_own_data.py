@@ -62,7 +62,8 @@ def churn(rows: int = 6000, seed: int = 5) -> pd.DataFrame:
 
 
 def baked_tests(project, *paths: str) -> subprocess.CompletedProcess:
-    """The baked suite as `make test` runs it (the slow kfp.local runs test the code, on the sample)."""
+    """The baked suite as `make test` runs it, or its `paths` alone (the slow kfp.local runs test
+    the code, on the sample)."""
     command = ["pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow and not network", *paths]
     return run_in(project, sys.executable, "-m", *command, check=False)
 
@@ -118,8 +119,8 @@ def test_an_unfair_table_fails_one_line_per_gate_and_so_does_the_contract_test_o
     assert "Traceback" not in result.stderr, result.stderr
     assert all(" gate failed" in line for line in errors), result.stderr
     assert any("fairness gate failed for gender" in line for line in errors), result.stderr
-    # and of the contract tests (those that read the adopted data; the tests of the code run on
-    # the sample whatever was adopted, as the fair table's whole suite shows) only the gates'
+    # and of the contract tests, the only ones that read the adopted data (the tests of the
+    # code run on the sample, as the fair table's whole suite shows), the gates' test alone
     # fails, naming the gate
     tests = baked_tests(project, "tests/test_contract.py")
     failed = [line for line in tests.stdout.splitlines() if line.startswith("FAILED")]

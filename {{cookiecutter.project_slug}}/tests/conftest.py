@@ -62,7 +62,7 @@ def new_local_stores_are_copies(empty_mlflow_store, monkeypatch):
     uri_of = tracking.tracking_uri
 
     def tracking_uri() -> str:
-        store = tracking.LOCAL_STORE / "mlflow.db"
+        store = tracking.LOCAL_DATABASE
         if not os.environ.get(tracking.URI_ENV) and store.parent.is_dir() and not store.exists():
             shutil.copyfile(empty_mlflow_store, store)
         return uri_of()

@@ -55,6 +55,7 @@ URI_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
 DEFAULT_EXPERIMENT = SLUG
 LOCAL_STORE = Path("mlruns")
+LOCAL_DATABASE = LOCAL_STORE / "mlflow.db"
 # Tags on the MLflow run: the OpenLineage pipeline run it tracks (also the key
 # steps find it by), and that run's namespace.
 LINEAGE_RUN_TAG = "openlineage.run_id"
@@ -74,7 +75,7 @@ ARTIFACT_FOLDERS = {
 
 def tracking_uri() -> str:
     """Where runs are recorded: MLFLOW_TRACKING_URI, else the local SQLite store."""
-    return os.environ.get(URI_ENV) or f"sqlite:///{(LOCAL_STORE / 'mlflow.db').resolve()}"
+    return os.environ.get(URI_ENV) or f"sqlite:///{LOCAL_DATABASE.resolve()}"
 
 
 def destination() -> str:
