@@ -274,18 +274,17 @@ def test_compile_refuses_an_output_that_is_not_yaml(workdir):
 
 
 @pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
-def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(workdir):
-    # given the local runner's results for the default seed
-    assert invoke("run").exit_code == 0
-    local_metrics = json.loads((workdir / "artifacts/metrics/metrics.json").read_text())
-    (local_version,) = [p for p in (workdir / "artifacts/releases").iterdir() if p.is_dir()]
+def test_kfp_local_run_gives_the_same_metrics_and_release_as_the_local_runner(kfp_local_run):
+    # given the local runner's results for the default seed, and the same pipeline run
+    # through kfp.local in the same folder (conftest)
+    folder, result = kfp_local_run
+    local_metrics = json.loads((folder / "artifacts/metrics/metrics.json").read_text())
+    (local_version,) = [p for p in (folder / "artifacts/releases").iterdir() if p.is_dir()]
     local_release = sorted(p.name for p in local_version.iterdir())
-    # when the same pipeline runs through kfp.local
-    result = invoke("run", "--engine", "kfp-local")
-    # then it says where its outputs went, and they match
+    # then kfp.local says where its outputs went, and they match
     assert result.exit_code == 0, result.output
     assert "outputs:" in result.output and "artifacts/kfp/" in result.output, result.output
-    run = next(p for p in (workdir / "artifacts/kfp").iterdir() if p.is_dir())
+    run = next(p for p in (folder / "artifacts/kfp").iterdir() if p.is_dir())
     kfp_metrics = json.loads((run / "evaluate/metrics").read_text())
     assert kfp_metrics == local_metrics, "kfp-local metrics differ from the local runner's"
     logged = json.loads((run / "evaluate/executor_output.json").read_text())

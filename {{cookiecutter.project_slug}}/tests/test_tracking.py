@@ -154,11 +154,15 @@ def test_tracking_outage_fails_the_run_when_tracking_is_required(workdir, monkey
 
 
 @pytest.mark.slow  # kfp.local: a subprocess per step (make test-all, CI)
-def test_kfp_local_tasks_track_into_one_run_of_the_experiment_their_env_names(workdir, monkeypatch):
-    monkeypatch.setenv(tracking.EXPERIMENT_ENV, "kfp-experiment")
-    result = run("run", "--engine", "kfp-local")
+def test_kfp_local_tasks_track_into_one_run_of_the_experiment_their_env_names(kfp_local_run, monkeypatch):
+    # given the session's kfp.local run, whose tasks had MLFLOW_EXPERIMENT_NAME set
+    from conftest import KFP_EXPERIMENT
+
+    folder, result = kfp_local_run
     assert result.exit_code == 0, result.output
-    client, (recorded,) = recorded_runs("kfp-experiment")
+    monkeypatch.chdir(folder)
+    # then its tasks tracked into one run of that experiment
+    client, (recorded,) = recorded_runs(KFP_EXPERIMENT)
     assert recorded.info.status == "FINISHED" and recorded.data.tags["orchestrator"] == "KFP"
     assert recorded.data.tags[tracking.VERDICT_TAG] == "pass" and "roc_auc" in recorded.data.metrics
     # artifacts keep their usual names, though KFP names the files after the outputs
