@@ -9,8 +9,10 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/.uv/bin/uv
 # UV_PYTHON would make uv pick another interpreter than the venv's. Bytecode is
 # compiled once here, as pip does: the suite starts hundreds of interpreters, and
-# where PYTHONDONTWRITEBYTECODE is set each would compile every module it imports.
-UV_SYNC := env -u UV_PYTHON UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(VENV) $(UV) sync --frozen --compile-bytecode
+# where PYTHONDONTWRITEBYTECODE is set each would compile every module it imports
+# (UV_COMPILE_BYTECODE=0 skips it, here and in the demo project's install).
+export UV_COMPILE_BYTECODE ?= 1
+UV_SYNC := env -u UV_PYTHON UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(VENV) $(UV) sync --frozen
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/mlops-demo
 

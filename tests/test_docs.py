@@ -33,6 +33,15 @@ def to_run(path: Path) -> list[str]:
     return [re.sub(r"\s+#.*$", "", line) for line in commands(path) if not MARKED.search(line)]
 
 
+def user_env(**extra: str) -> dict[str, str]:
+    """This environment as a user's shell has it, with `extra`: no virtualenv active, bytecode
+    written as modules are first imported (this machine sets PYTHONDONTWRITEBYTECODE), so an
+    install need not compile every module of every dependency up front (UV_COMPILE_BYTECODE=0:
+    a project's install compiles nothing, and its first commands compile what they import)."""
+    unset = ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    return {**{k: v for k, v in os.environ.items() if k not in unset}, "UV_COMPILE_BYTECODE": "0", **extra}
+
+
 def shell(line: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     result = subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True)
     assert result.returncode == 0, (
@@ -91,8 +100,7 @@ def test_readme_bakes_from_a_clone_as_written(tmp_path):
 def test_workshop_labs_run_as_written(tmp_path):
     # given the template where the guide says to clone it, and cookiecutter on the PATH
     venv = overlay_venv(tmp_path / "tools")
-    env = {**os.environ, "TEMPLATE": str(TEMPLATE), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("VIRTUAL_ENV", None)
+    env = user_env(TEMPLATE=str(TEMPLATE), PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}")
     cwd = tmp_path
     lines = to_run(TEMPLATE / "reference-docs" / "workshop.md")
     # (the workshop preset's whole suite runs here, and only here: conftest.WHOLE_SUITES)
@@ -119,7 +127,7 @@ def test_readme_make_demo_runs_as_written(tmp_path):
     shutil.copytree(TEMPLATE, copy, ignore=shutil.ignore_patterns(".venv", ".git", "build", ".*cache"))
     overlay_venv(copy / ".venv")
     (copy / ".venv" / "bin" / ".installed").touch()
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env = user_env()
     # when `make demo` runs, then the default project is baked, installed and run end to end
     result = shell("make demo", copy, env)
     assert "demo project: build/demo/mlops-demo" in result.stdout, result.stdout[-2000:]
