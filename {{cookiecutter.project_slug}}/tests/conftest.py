@@ -186,10 +186,12 @@ def project(released, tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(copy)
     return copy
 {%- if cookiecutter.orchestrators != "tekton" %}
+{%- if cookiecutter.experiment_tracking == "mlflow" %}
 
 
 # The experiment kfp_local_run's kfp.local tasks track into (MLFLOW_EXPERIMENT_NAME).
 KFP_EXPERIMENT = "kfp-experiment"
+{%- endif %}
 
 
 @pytest.fixture(scope="session")
