@@ -195,21 +195,18 @@ KFP_EXPERIMENT = "kfp-experiment"
 
 
 @pytest.fixture(scope="session")
-def kfp_local_run(tmp_path_factory):
-    """The sample pipeline run in one folder by the local runner, then by kfp.local: the folder
-    and kfp.local's click Result. Once a session, since kfp.local starts a process per task;
-    the tests of its run share it and only read it."""
+def kfp_local_run(released, tmp_path_factory):
+    """A copy of the released project (the local runner's run), where the same pipeline then
+    runs through kfp.local: the folder and kfp.local's click Result. Once a session, since
+    kfp.local starts a process per task; the tests of its run share it and only read it."""
     from click.testing import CliRunner
 
     from {{ cookiecutter.package_name }}.cli import cli
 
-    folder = tmp_path_factory.mktemp("kfp-local")
-    sample_project(folder)
+    folder = Path(shutil.copytree(released, tmp_path_factory.mktemp("kfp-local") / "project"))
     with pytest.MonkeyPatch.context() as patch:
         drop_caller_settings(patch)
         patch.chdir(folder)
-        commit_if_required(folder)
-        assert CliRunner().invoke(cli, ["run"]).exit_code == 0
 {%- if cookiecutter.experiment_tracking == "mlflow" %}
         patch.setenv(tracking.EXPERIMENT_ENV, KFP_EXPERIMENT)
 {%- endif %}
