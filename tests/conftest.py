@@ -82,6 +82,18 @@ def pairwise_matrix() -> list[dict[str, str]]:
     return chosen
 
 
+def pytest_configure(config):
+    # `make test` keeps both cores busy with a test each (-n 2), so every process the suite
+    # starts keeps its numerical libraries to one thread (OpenBLAS, OpenMP and Arrow read
+    # OMP_NUM_THREADS), and a baked `make test` (-n auto) starts one worker, not one per
+    # core: more threads would only take turns on the same cores. This machine sets
+    # PYTHONDONTWRITEBYTECODE, a user's does not: without bytecode every process of a baked
+    # project would compile the project's modules again.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("PYTEST_XDIST_AUTO_NUM_WORKERS", "1")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
 def pytest_addoption(parser):
     parser.addoption("--fast", action="store_true", help="bake only the default configuration")
 

@@ -10,7 +10,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 
 from conftest import PROJECT
 from {{ cookiecutter.package_name }}.cli import cli
@@ -243,6 +242,10 @@ def test_cli_verify_is_one_line_and_exit_2_on_a_mismatch(project):
 
 
 def test_sbom_and_mlbom_validate_against_cyclonedx_1_6(project):
+    # imported here: its jsonschema format checkers take seconds to import, and under xdist
+    # every worker imports every test module while one runs this test
+    from cyclonedx.validation.json import JsonStrictValidator
+
     validator = JsonStrictValidator(SchemaVersion.V1_6)
     for name in ("sbom.cdx.json", "mlbom.cdx.json"):
         errors = validator.validate_str((project / champion_folder() / name).read_text())
