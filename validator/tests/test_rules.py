@@ -7,6 +7,7 @@ and expects that rule id at that file and line, and nothing else.
 
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -732,3 +733,15 @@ def test_suppression_of_another_rule_does_not_hide_the_finding(checks, project):
     # when validated, then the typo is still reported, and so is the unused suppression
     rules = {f.rule for f in checks.check(project).findings}
     assert rules == {"TKN-RUNAFTER", "SUPPRESS-UNUSED"}, rules
+
+
+def test_checking_a_project_writes_no_bytecode_into_it(project):
+    # given a Python that writes bytecode as it imports (a user's, unlike this machine's)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    # when the validator checks the project, importing its policy loader
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_validator"], cwd=project, env=env, capture_output=True, text=True
+    )
+    # then it leaves no __pycache__ behind (nor in a fresh bake, whose hook runs it)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not list(project.rglob("__pycache__")), list(project.rglob("__pycache__"))

@@ -33,15 +33,19 @@ def _package_of(root: Path) -> str | None:
 
 @contextmanager
 def _project_imported(root: Path, package: str) -> Iterator[None]:
-    """Import from `root/src` in isolation: a package of the same name imported before is set aside."""
+    """Import from `root/src` in isolation: a package of the same name imported before is set aside.
+
+    No bytecode is written: checking a project leaves no `__pycache__` in it (a fresh bake
+    would otherwise ship the hook's)."""
     mine = [name for name in sys.modules if name == package or name.startswith(package + ".")]
     aside = {name: sys.modules.pop(name) for name in mine}
-    path = list(sys.path)
+    path, writes_bytecode = list(sys.path), sys.dont_write_bytecode
     sys.path.insert(0, str(root / "src"))
+    sys.dont_write_bytecode = True
     try:
         yield
     finally:
-        sys.path[:] = path
+        sys.path[:], sys.dont_write_bytecode = path, writes_bytecode
         for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
             del sys.modules[name]
         sys.modules.update(aside)
