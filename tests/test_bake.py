@@ -209,3 +209,29 @@ def test_generated_package_modules_parse_before_rendering():
         except SyntaxError:
             failing.add(path.relative_to(package).as_posix())
     assert failing == JINJA_IN_CODE, f"do not parse: {sorted(failing)} (allowed: {sorted(JINJA_IN_CODE)})"
+
+
+def test_an_edited_template_file_reaches_the_next_bake_past_the_compiled_cache(tmp_path, monkeypatch):
+    # given a copy of the template, baked once, so its compiled templates are cached
+    import shutil
+    import tempfile
+
+    from cookiecutter.main import cookiecutter
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where Jinja keeps its cache
+    copy = tmp_path / "template"
+    ignore = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", ".*cache", "__pycache__")
+    shutil.copytree(TEMPLATE, copy, ignore=ignore)
+    first = Path(cookiecutter(str(copy), no_input=True, output_dir=str(tmp_path / "first")))
+    (cache,) = tmp_path.glob("_jinja2-cache-*")
+    assert len(list(cache.iterdir())) > 100, "the bake cached no compiled templates"
+    # when a file of the template changes and it is baked again
+    readme = copy / "{{cookiecutter.project_slug}}" / "README.md"
+    edit = "\nEdited after the first bake: {{ cookiecutter.project_slug }}.\n"
+    readme.write_text(readme.read_text() + edit)
+    second = Path(cookiecutter(str(copy), no_input=True, output_dir=str(tmp_path / "second")))
+    # then the second bake has the edit, rendered, and nothing else differs
+    assert (second / "README.md").read_text().endswith("\nEdited after the first bake: mlops-demo.\n")
+    assert files_of(first) == files_of(second)
+    same = [f for f in files_of(first) if f != "README.md"]
+    assert all((first / f).read_bytes() == (second / f).read_bytes() for f in same)
