@@ -1,6 +1,7 @@
 """Experiment tracking: a pipeline run is one MLflow run, read back here through MLflow's own API."""
 
 import json
+import shutil
 
 import pytest
 import yaml
@@ -122,7 +123,9 @@ def test_a_step_run_on_its_own_is_not_tracked(workdir):
     assert not (workdir / "mlruns").exists()
 
 
-def test_tracking_server_and_experiment_from_the_environment(workdir, monkeypatch):
+def test_tracking_server_and_experiment_from_the_environment(workdir, monkeypatch, empty_mlflow_store):
+    # given a store elsewhere (its tables made, as for every local store in these tests)
+    shutil.copyfile(empty_mlflow_store, workdir / "elsewhere.db")
     monkeypatch.setenv(tracking.URI_ENV, f"sqlite:///{workdir / 'elsewhere.db'}")
     monkeypatch.setenv(tracking.EXPERIMENT_ENV, "team-experiment")
     assert run("run").exit_code == 0
