@@ -35,11 +35,12 @@ def to_run(path: Path) -> list[str]:
 
 def user_env(**extra: str) -> dict[str, str]:
     """This environment as a user's shell has it, with `extra`: no virtualenv active, bytecode
-    written as modules are first imported (this machine sets PYTHONDONTWRITEBYTECODE), so an
-    install need not compile every module of every dependency up front (UV_COMPILE_BYTECODE=0:
-    a project's install compiles nothing, and its first commands compile what they import)."""
-    unset = ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
-    return {**{k: v for k, v in os.environ.items() if k not in unset}, "UV_COMPILE_BYTECODE": "0", **extra}
+    written as modules are first imported (conftest.pytest_configure unsets this machine's
+    PYTHONDONTWRITEBYTECODE), so an install need not compile every module of every dependency
+    up front (UV_COMPILE_BYTECODE=0: a project's install compiles nothing, and its first
+    commands compile what they import)."""
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    return {**env, "UV_COMPILE_BYTECODE": "0", **extra}
 
 
 def shell(line: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
