@@ -55,10 +55,11 @@ def empty_mlflow_store(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def new_local_stores_are_copies(empty_mlflow_store, monkeypatch):
-    """A local store the project makes during a test starts as a copy of empty_mlflow_store:
-    the same tables MLflow's migrations would make, without running them each time."""
+@pytest.fixture(scope="session", autouse=True)
+def new_local_stores_are_copies(empty_mlflow_store):
+    """A local store the project makes in this session starts as a copy of empty_mlflow_store:
+    the same tables MLflow's migrations would make, without running them each time. For the
+    whole session, so the session's own runs (released) get it too."""
     uri_of = tracking.tracking_uri
 
     def tracking_uri() -> str:
@@ -67,7 +68,9 @@ def new_local_stores_are_copies(empty_mlflow_store, monkeypatch):
             shutil.copyfile(empty_mlflow_store, store)
         return uri_of()
 
-    monkeypatch.setattr(tracking, "tracking_uri", tracking_uri)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tracking, "tracking_uri", tracking_uri)
+        yield
 
 
 {% endif -%}

@@ -3,6 +3,7 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Config, Transport
 
+from conftest import commit_if_required, drop_caller_settings, sample_project
 from {{ cookiecutter.package_name }} import context as context_module
 from {{ cookiecutter.package_name }} import lineage, sample_data
 from {{ cookiecutter.package_name }}.cli import cli
@@ -46,13 +48,33 @@ def events_file(workdir, monkeypatch):
     return workdir / "artifacts/lineage/events.jsonl"
 
 
-@pytest.fixture
-def events(workdir):
-    """A list transport injected into the CLI: pass `obj=events.client` to CliRunner.invoke."""
+def recorder() -> Recorded:
+    """A list transport's events; its `client` is what to hand the CLI (`obj=`)."""
     transport = ListTransport()
     transport.events = recorded = Recorded()
     recorded.client = OpenLineageClient(transport=transport)
     return recorded
+
+
+@pytest.fixture
+def events(workdir):
+    """A list transport injected into the CLI: pass `obj=events.client` to CliRunner.invoke."""
+    return recorder()
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> tuple[Path, Recorded]:
+    """One successful local run on the sample (sample_project) and the events it sent; the
+    tests that only read them share it, as a run takes a second."""
+    folder = sample_project(tmp_path_factory.mktemp("sample-run"))
+    recorded = recorder()
+    with pytest.MonkeyPatch.context() as patch:
+        drop_caller_settings(patch)
+        patch.chdir(folder)
+        commit_if_required(folder)
+        result = CliRunner().invoke(cli, ["run"], obj=recorded.client)
+    assert result.exit_code == 0, result.output
+    return folder, recorded
 
 
 def by_job(events, state):
@@ -66,9 +88,9 @@ def set_params(workdir, **sections):
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
 
 
-def test_run_reports_every_step_as_a_child_of_the_pipeline_run(events):
+def test_run_reports_every_step_as_a_child_of_the_pipeline_run(sample_run):
     # when the local pipeline runs
-    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 0
+    _, events = sample_run
     # then each step STARTs and COMPLETEs, with the pipeline run as its parent
     started, completed = by_job(events, "START"), by_job(events, "COMPLETE")
     assert set(STEP_NAMES) <= set(completed), f"missing COMPLETE for {set(STEP_NAMES) - set(completed)}"
@@ -80,10 +102,10 @@ def test_run_reports_every_step_as_a_child_of_the_pipeline_run(events):
         assert completed[name]["job"]["facets"]["jobType"]["integration"] == "LOCAL"
 
 
-def test_datasets_carry_schema_quality_and_statistics(events, workdir):
-    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 0
+def test_datasets_carry_schema_quality_and_statistics(sample_run):
+    folder, events = sample_run
     completed = by_job(events, "COMPLETE")
-    raw = str((workdir / "artifacts/data/raw.csv").resolve())
+    raw = str((folder / "artifacts/data/raw.csv").resolve())
     (ingested,) = completed["ingest"]["outputs"]
     assert ingested["name"] == raw and ingested["namespace"] == "file"
     assert ingested["outputFacets"]["outputStatistics"]["rowCount"] == 5000
@@ -93,8 +115,8 @@ def test_datasets_carry_schema_quality_and_statistics(events, workdir):
     assert quality["rowCount"] == 5000 and quality["columnMetrics"]["age"]["nullCount"] == 0
 
 
-def test_govern_run_carries_the_governance_facet(events):
-    assert CliRunner().invoke(cli, ["run"], obj=events.client).exit_code == 0
+def test_govern_run_carries_the_governance_facet(sample_run):
+    _, events = sample_run
     facet = by_job(events, "COMPLETE")["govern"]["run"]["facets"]["{{ cookiecutter.package_name }}_governance"]
     assert facet["verdict"] == "pass" and facet["gates"], facet
     assert facet["_schemaURL"].endswith("GovernanceRunFacet.json#/$defs/GovernanceRunFacet")

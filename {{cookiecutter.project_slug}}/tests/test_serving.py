@@ -45,7 +45,8 @@ def serving(keep_sensitive: bool = False, **limits):
         limits.get("max_body_bytes", s.max_body_bytes),
         limits.get("max_rows", s.max_rows),
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # polled often: shutdown() waits up to one poll interval, half a second by default
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -233,7 +233,9 @@ def define_training_pipeline(retries: int = RETRIES):
     """The training pipeline, its tasks retried `retries` times after a failed pod.
 
     kfp.local honours retries (with their back-off) but a failure on this
-    machine is no lost pod: pipelines/kfp_local.py asks for none.
+    machine is no lost pod: pipelines/kfp_local.py asks for none. Pipelines are
+    defined when asked for, not at import: kfp's resource setters call
+    inspect.stack(), which costs about a second when the stack holds an import.
     """
 
     @dsl.pipeline(
@@ -289,9 +291,6 @@ def define_training_pipeline(retries: int = RETRIES):
     return training_pipeline
 
 
-training_pipeline = define_training_pipeline()  # what compile and submit send to a cluster
-
-
 def pipeline_arguments(settings: Settings, policy: Policy) -> dict[str, str]:
     """The pipeline parameters for these settings and this policy (paths are the tasks' own)."""
     return {
@@ -313,7 +312,7 @@ def compile_pipeline(settings: Settings, policy: Policy, output: Path, pipeline=
         compiled = Path(folder) / "pipeline.yaml"
         arguments = pipeline_arguments(settings, policy)
         compiler.Compiler().compile(
-            pipeline or training_pipeline, str(compiled), pipeline_parameters=arguments
+            pipeline or define_training_pipeline(), str(compiled), pipeline_parameters=arguments
         )
         text = compiled.read_text(encoding="utf-8")
     with atomic_path(output) as tmp:

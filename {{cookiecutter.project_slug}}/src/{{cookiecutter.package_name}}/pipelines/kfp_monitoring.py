@@ -1,6 +1,6 @@
 """The retrain loop on Kubeflow Pipelines: a monitoring pipeline, run on a schedule.
 
-`monitoring_pipeline` imports the release in service and the inference log by
+The monitoring pipeline imports the release in service and the inference log by
 URI, runs `monitor` on them, and, when a gate in monitoring.retrain_on failed,
 runs the training pipeline as a nested pipeline, whose governance gate
 decides whether the new model is released. `schedule` makes it a KFP
@@ -17,7 +17,7 @@ from kfp.dsl import HTML, Artifact, Dataset, Input, Output
 from ..errors import ProjectError
 from ..governance.policy import Policy
 from ..settings import Settings
-from .kfp import IMAGE, PIPELINE_NAME, RUN_ID, _cluster_env, compile_pipeline, training_pipeline
+from .kfp import IMAGE, PIPELINE_NAME, RUN_ID, _cluster_env, compile_pipeline, define_training_pipeline
 
 MONITORING_PIPELINE = f"{PIPELINE_NAME}-monitor"
 
@@ -54,30 +54,38 @@ def monitor(
     return "true" if summary["retrain"] else "false"
 
 
-@dsl.pipeline(
-    name=MONITORING_PIPELINE,
-    description="monitor the model in service; train again when a retrain gate fails",
-)
-def monitoring_pipeline(params: str, policy: str, release_uri: str, inference_log_uri: str, since: str = ""):
-    """Wire: import the release and the log, monitor, and train again only on a failed retrain gate."""
-    release_task = dsl.importer(artifact_uri=release_uri, artifact_class=Artifact, reimport=True)
-    log_task = dsl.importer(artifact_uri=inference_log_uri, artifact_class=Dataset, reimport=True)
-    monitor_task = monitor(
-        params=params,
-        policy=policy,
-        run_id=RUN_ID,
-        since=since,
-        release=release_task.output,
-        inference_log=log_task.output,
+def define_monitoring_pipeline():
+    """The monitoring pipeline, the training pipeline nested in it (defined on call, as that one is)."""
+    training_pipeline = define_training_pipeline()
+
+    @dsl.pipeline(
+        name=MONITORING_PIPELINE,
+        description="monitor the model in service; train again when a retrain gate fails",
     )
-    _cluster_env(monitor_task)
-    with dsl.If(monitor_task.outputs["Output"] == "true", name="retrain-gate-failed"):
-        training_pipeline(params=params, policy=policy)
+    def monitoring_pipeline(
+        params: str, policy: str, release_uri: str, inference_log_uri: str, since: str = ""
+    ):
+        """Wire: import the release and the log, monitor, and train again only on a failed retrain gate."""
+        release_task = dsl.importer(artifact_uri=release_uri, artifact_class=Artifact, reimport=True)
+        log_task = dsl.importer(artifact_uri=inference_log_uri, artifact_class=Dataset, reimport=True)
+        monitor_task = monitor(
+            params=params,
+            policy=policy,
+            run_id=RUN_ID,
+            since=since,
+            release=release_task.output,
+            inference_log=log_task.output,
+        )
+        _cluster_env(monitor_task)
+        with dsl.If(monitor_task.outputs["Output"] == "true", name="retrain-gate-failed"):
+            training_pipeline(params=params, policy=policy)
+
+    return monitoring_pipeline
 
 
 def compile_monitoring(settings: Settings, policy: Policy, output: Path) -> Path:
     """Write the monitoring pipeline's IR YAML to `output`."""
-    return compile_pipeline(settings, policy, output, monitoring_pipeline)
+    return compile_pipeline(settings, policy, output, define_monitoring_pipeline())
 
 
 def schedule(
