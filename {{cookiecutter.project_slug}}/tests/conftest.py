@@ -161,14 +161,22 @@ def policy(workdir):
 
 
 @contextmanager
-def released_in(folder: Path) -> Iterator[Path]:
-    """`folder` set up for the sample (sample_project) and the pipeline run there once, with none
-    of the caller's settings: one release, the champion. The working directory inside the block."""
+def in_sample_project(folder: Path) -> Iterator[Path]:
+    """What workdir does, for a fixture wider than one test: `folder` set up for the sample
+    (sample_project), with none of the caller's settings, the working directory inside the block."""
     sample_project(folder)
     with pytest.MonkeyPatch.context() as patch:
         drop_caller_settings(patch)
         patch.chdir(folder)
         commit_if_required(folder)
+        yield folder
+
+
+@contextmanager
+def released_in(folder: Path) -> Iterator[Path]:
+    """`folder` set up for the sample (in_sample_project) and the pipeline run there once: one
+    release, the champion. The working directory inside the block."""
+    with in_sample_project(folder):
         settings = load_settings()
         run_pipeline(settings, load_policy(), RunContext.from_environment(settings))
         yield folder

@@ -12,7 +12,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Config, Transport
 
-from conftest import commit_if_required, drop_caller_settings, sample_project
+from conftest import in_sample_project
 from {{ cookiecutter.package_name }} import context as context_module
 from {{ cookiecutter.package_name }} import lineage, sample_data
 from {{ cookiecutter.package_name }}.cli import cli
@@ -64,14 +64,10 @@ def events(workdir):
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory) -> tuple[Path, Recorded]:
-    """One successful local run on the sample (sample_project) and the events it sent; the
+    """One successful local run on the sample (in_sample_project) and the events it sent; the
     tests that only read them share it, as a run takes a second."""
-    folder = sample_project(tmp_path_factory.mktemp("sample-run"))
     recorded = recorder()
-    with pytest.MonkeyPatch.context() as patch:
-        drop_caller_settings(patch)
-        patch.chdir(folder)
-        commit_if_required(folder)
+    with in_sample_project(tmp_path_factory.mktemp("sample-run")) as folder:
         result = CliRunner().invoke(cli, ["run"], obj=recorded.client)
     assert result.exit_code == 0, result.output
     return folder, recorded
@@ -89,7 +85,7 @@ def set_params(workdir, **sections):
 
 
 def test_run_reports_every_step_as_a_child_of_the_pipeline_run(sample_run):
-    # when the local pipeline runs
+    # when the local pipeline runs (once for this module: sample_run)
     _, events = sample_run
     # then each step STARTs and COMPLETEs, with the pipeline run as its parent
     started, completed = by_job(events, "START"), by_job(events, "COMPLETE")
