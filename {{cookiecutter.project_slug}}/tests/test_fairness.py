@@ -8,6 +8,7 @@ import pytest
 from fairlearn.metrics import MetricFrame, count, false_positive_rate, selection_rate, true_positive_rate
 from sklearn.metrics import accuracy_score
 
+from {{ cookiecutter.package_name }}.errors import ProjectError
 from {{ cookiecutter.package_name }}.governance.fairness import assess
 
 ORACLE = {
@@ -90,3 +91,11 @@ def test_disparate_impact_is_missing_when_no_group_is_selected():
     disparities = assess(predictions, ("sex",))["sex"]["disparities"]
     assert disparities["disparate_impact_ratio"] is None, disparities
     assert disparities["demographic_parity_difference"] == 0.0, disparities
+
+
+def test_blanks_in_a_sensitive_attribute_are_one_error_naming_it():
+    # given predictions where the attribute is unknown for one row (fairlearn refuses those too)
+    predictions = pd.DataFrame({"y_true": [0, 1, 0, 1], "y_pred": [0, 1, 1, 1], "sex": ["a", None, "b", "b"]})
+    # then assessing it is one error naming the attribute and the count, not a crash
+    with pytest.raises(ProjectError, match=r"sensitive attribute sex is empty in 1 row\(s\): fill them"):
+        assess(predictions, ("sex",))

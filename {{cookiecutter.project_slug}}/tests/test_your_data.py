@@ -91,6 +91,41 @@ def test_init_data_writes_schema_and_settings_keeping_comments_and_the_pipeline_
     assert metrics["roc_auc"] > 0.6, f"the model should learn from hours and education: {metrics}"
 
 
+def test_labels_and_values_yaml_reads_as_booleans_are_adopted_as_text(workdir):
+    # given a churn table labelled yes/no, with a column of on/off (booleans to YAML 1.1)
+    frame = census().assign(income=lambda f: np.where(f["income"] == ">50K", "yes", "no"))
+    frame["autopay"] = np.where(frame["hours"] > 40, "on", "off")
+    frame.to_csv(workdir / "churn.csv", index=False)
+    # when init-data adopts it
+    args = ["init-data", "churn.csv", "--target", "income", "--positive-label", "yes"]
+    result = CliRunner().invoke(cli, [*args, "--exclude", "person_id"])
+    assert result.exit_code == 0, result.output
+    # then the settings and the schema read back as the text in the table
+    settings, policy = load_settings(), load_policy()
+    assert settings.data.positive_label == "yes", settings.data
+    assert set(policy.data.columns["income"].allowed) == {"yes", "no"}, policy.data.columns["income"]
+    assert set(policy.data.columns["autopay"].allowed) == {"on", "off"}, policy.data.columns["autopay"]
+    # and the table passes its own schema
+    for step in ("ingest", "validate-data"):
+        step_result = CliRunner().invoke(cli, [step])
+        assert step_result.exit_code == 0, step_result.output
+
+
+def test_init_data_refuses_blanks_in_a_sensitive_attribute_and_writes_nothing(workdir):
+    # given a table whose sensitive attribute is blank in some rows
+    frame = census()
+    frame.loc[:9, "race"] = None
+    frame.to_csv(workdir / "census.csv", index=False)
+    before = (workdir / "params.yaml").read_text()
+    # when init-data adopts it with that attribute sensitive
+    args = ["init-data", "census.csv", "--target", "income", "--positive-label", ">50K"]
+    result = CliRunner().invoke(cli, [*args, "--sensitive", "race", "--exclude", "person_id"])
+    # then it is one line naming the attribute and the count, and nothing is written
+    assert result.exit_code == 2, result.output
+    assert "sensitive attribute race has 10 empty value(s): fill them" in result.output, result.output
+    assert "Traceback" not in result.output and (workdir / "params.yaml").read_text() == before
+
+
 def test_init_data_reports_every_mistake_at_once_and_writes_nothing(workdir):
     # given a table, and options naming columns it does not have, without a positive label
     census().to_csv(workdir / "census.csv", index=False)

@@ -16,13 +16,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from .errors import ProjectError
 from .files import atomic_path
+from .governance.fairness import FILL_BLANKS
 from .governance.policy import Policy, mismatches
-from .settings import DataSettings, Settings
+from .settings import DataSettings, Settings, read_yaml
 
 MAX_CATEGORIES = 20  # more distinct text values than this: no allowed list
 ID_NAMES = ("id", "uuid", "key", "number", "no")
@@ -129,6 +132,10 @@ def infer(
                 f"--positive-label {positive_label} is not a value of {target} "
                 f"({', '.join(sorted(values)[:6])})"
             )
+    for attribute in sensitive:
+        blanks = int(frame[attribute].isna().sum()) if attribute in frame.columns else 0
+        if blanks:
+            problems.append(f"the sensitive attribute {attribute} has {blanks} empty value(s): {FILL_BLANKS}")
     if len(frame) < 50:
         problems.append(f"{source} has {len(frame)} rows: at least 50 are needed to train and test")
     if problems:
@@ -198,8 +205,23 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _kept(value: object) -> object:
+    """`value`, quoted where the project's reader would take it for something else.
+
+    ruamel writes YAML 1.2, where yes, no, on and off are text; the project
+    reads YAML 1.1 (PyYAML, settings.read_yaml), where they are booleans.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        same = read_yaml(value) == value
+    except pyyaml.YAMLError:
+        same = False
+    return value if same else SingleQuotedScalarString(value)
+
+
 def _flow(items: list) -> CommentedSeq:
-    seq = CommentedSeq(items)
+    seq = CommentedSeq(_kept(item) for item in items)
     seq.fa.set_flow_style()
     return seq
 
@@ -225,9 +247,9 @@ def write(adoption: Adoption, params_path: Path, policy_path: Path, settings: Da
     params = _load(yaml, params_path)
     policy = _load(yaml, policy_path)
     data = params.setdefault("data", CommentedMap())
-    data["source"] = settings.source
-    data["target"] = settings.target
-    data["positive_label"] = settings.positive_label
+    data["source"] = _kept(settings.source)
+    data["target"] = _kept(settings.target)
+    data["positive_label"] = _kept(settings.positive_label)
     data["sensitive_features"] = _flow(list(settings.sensitive_features))
     data["exclude"] = _flow(list(settings.exclude))
     columns = CommentedMap()
@@ -236,7 +258,7 @@ def write(adoption: Adoption, params_path: Path, policy_path: Path, settings: Da
         if "allowed" in entry:
             entry["allowed"] = _flow(entry["allowed"])
         entry.fa.set_flow_style()
-        columns[name] = entry
+        columns[_kept(name)] = entry
     schema = policy.setdefault("data", CommentedMap())
     schema["min_rows"] = max(1, adoption.rows // 2)
     schema["columns"] = columns

@@ -13,6 +13,9 @@ import pandas as pd
 
 from ..errors import ProjectError
 
+# What to do about a sensitive attribute's blanks: a row must belong to a group (fairlearn's
+# MetricFrame refuses missing values too).
+FILL_BLANKS = "fill them (for example with 'unknown'), as fairness is measured per group"
 # Shown per group in the report and the model card, in this order.
 GROUP_METRICS = ("count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
 
@@ -71,6 +74,9 @@ def assess(predictions: pd.DataFrame, attributes: tuple[str, ...]) -> dict[str, 
     }
     results = {}
     for attribute in attributes:
+        blanks = int(predictions[attribute].isna().sum())
+        if blanks:
+            raise ProjectError(f"sensitive attribute {attribute} is empty in {blanks} row(s): {FILL_BLANKS}")
         codes, names = pd.factorize(predictions[attribute].astype(str), sort=True)
         rates = _rates(codes, len(names), y_true, y_pred)
         selection = rates["selection_rate"]
