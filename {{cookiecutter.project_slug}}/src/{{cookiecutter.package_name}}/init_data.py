@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pandas as pd
-import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
@@ -25,7 +24,7 @@ from .errors import ProjectError
 from .files import atomic_path
 from .governance.fairness import FILL_BLANKS
 from .governance.policy import Policy, mismatches
-from .settings import DataSettings, Settings, read_yaml
+from .settings import DataSettings, Settings, reads_back_as_text
 
 MAX_CATEGORIES = 20  # more distinct text values than this: no allowed list
 ID_NAMES = ("id", "uuid", "key", "number", "no")
@@ -206,18 +205,11 @@ def _yaml() -> YAML:
 
 
 def _kept(value: object) -> object:
-    """`value`, quoted where the project's reader would take it for something else.
-
-    ruamel writes YAML 1.2, where yes, no, on and off are text; the project
-    reads YAML 1.1 (PyYAML, settings.read_yaml), where they are booleans.
-    """
-    if not isinstance(value, str):
-        return value
-    try:
-        same = read_yaml(value) == value
-    except pyyaml.YAMLError:
-        same = False
-    return value if same else SingleQuotedScalarString(value)
+    """`value`, quoted where the project's reader would take it for something else:
+    ruamel writes YAML 1.2, where yes and no are text; the project reads YAML 1.1."""
+    if isinstance(value, str) and not reads_back_as_text(value):
+        return SingleQuotedScalarString(value)
+    return value
 
 
 def _flow(items: list) -> CommentedSeq:

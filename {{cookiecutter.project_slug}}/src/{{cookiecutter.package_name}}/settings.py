@@ -24,6 +24,15 @@ def read_yaml(text: str):
     return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506  # nosec B506
 
 
+def reads_back_as_text(text: str) -> bool:
+    """Whether `text`, written unquoted, reads back as the same text here (YAML 1.1:
+    yes, no, on and off are booleans; 1.0 a number; a colon may make a mapping)."""
+    try:
+        return read_yaml(text) == text
+    except yaml.YAMLError:
+        return False
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
